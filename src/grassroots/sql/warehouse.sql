@@ -1,0 +1,118 @@
+-- Warehouse bootstrap: schemas, intake bookkeeping and raw form tables.
+-- Idempotent: run at every setup. dbt owns staging, intermediate and marts contents.
+-- Placeholders {loader} and {analyst} are role names filled in by grassroots.warehouse.
+
+create schema if not exists landing authorization {loader};
+create schema if not exists raw authorization {loader};
+create schema if not exists staging authorization {loader};
+create schema if not exists intermediate authorization {loader};
+create schema if not exists reference authorization {loader};
+create schema if not exists marts authorization {loader};
+
+set role {loader};
+
+-- Every file ever received, one row per receipt (a byte-identical resend is a
+-- 'duplicate' receipt pointing at the first one).
+create table if not exists landing.received_files (
+    file_id bigint generated always as identity primary key,
+    sha256 text not null,
+    original_name text not null,
+    size_bytes bigint not null,
+    received_at timestamptz not null default now(),
+    archived_path text not null,
+    form_code text,
+    unit_code text,
+    period text,
+    status text not null default 'received'
+        check (status in ('received', 'loaded', 'quarantined', 'superseded', 'duplicate')),
+    duplicate_of bigint references landing.received_files (file_id),
+    superseded_by bigint references landing.received_files (file_id),
+    status_reason text,
+    status_changed_at timestamptz not null default now(),
+    run_id text
+);
+create unique index if not exists received_files_one_original_per_hash
+    on landing.received_files (sha256) where status <> 'duplicate';
+comment on table landing.received_files is
+    'Registry of every file received: hash, name, form, unit, period and what became of it.';
+
+create table if not exists landing.validation_findings (
+    finding_id bigint generated always as identity primary key,
+    file_id bigint not null references landing.received_files (file_id),
+    form_code text,
+    unit_code text,
+    period text,
+    rule_id text not null,
+    severity text not null check (severity in ('error', 'warning')),
+    row_number integer,
+    column_name text,
+    value text,
+    message_vi text not null,
+    message_en text not null,
+    run_id text,
+    created_at timestamptz not null default now()
+);
+create index if not exists validation_findings_file on landing.validation_findings (file_id);
+comment on table landing.validation_findings is
+    'Validation findings per file and row (row numbers as staff see them, header = row 1).';
+
+create table if not exists raw.form_cb (
+    file_id bigint not null references landing.received_files (file_id),
+    row_number integer not null,
+    report_year integer not null,
+    commune_code text not null,
+    village_code text not null,
+    village_name text,
+    branch_status text not null,
+    host_village_code text,
+    members integer not null,
+    branch_rating text,
+    primary key (file_id, row_number)
+);
+
+create table if not exists raw.form_dv (
+    file_id bigint not null references landing.received_files (file_id),
+    row_number integer not null,
+    report_year integer not null,
+    commune_code text not null,
+    population bigint not null,
+    members_start integer not null,
+    admitted integer not null,
+    transferred_in integer not null,
+    transferred_out integer not null,
+    deceased integer not null,
+    expelled integer not null,
+    removed integer not null,
+    members_end integer not null,
+    probationary_end integer not null,
+    primary key (file_id, row_number)
+);
+
+create table if not exists raw.form_tc (
+    file_id bigint not null references landing.received_files (file_id),
+    row_number integer not null,
+    report_year integer not null,
+    district_code text not null,
+    org_code text not null,
+    org_name text,
+    org_type text not null,
+    members integer not null,
+    subordinate_units integer not null,
+    rating text not null,
+    rating_points numeric,
+    primary key (file_id, row_number)
+);
+
+create table if not exists raw.form_ct (
+    file_id bigint not null references landing.received_files (file_id),
+    row_number integer not null,
+    term text not null,
+    unit_code text not null,
+    indicator_code text not null,
+    target_value numeric not null,
+    basis text not null,
+    direction text not null,
+    primary key (file_id, row_number)
+);
+
+reset role;

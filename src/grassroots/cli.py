@@ -1,0 +1,178 @@
+"""grassroots command line: warehouse, setup, nightly run, demo, reference data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from grassroots.config import ANALYST_ROLE, DEMO_INBOX, LOADER_ROLE, REPO_ROOT, paths
+
+DAG_ID = "nightly_submissions"
+
+
+def _warehouse(args) -> int:
+    from grassroots.warehouse import Warehouse
+
+    warehouse = Warehouse()
+    if args.action == "start":
+        warehouse.start()
+        print(f"warehouse running: {warehouse.url(ANALYST_ROLE)}")
+    elif args.action == "stop":
+        warehouse.stop()
+        print("warehouse stopped")
+    elif args.action == "status":
+        running = warehouse.is_running()
+        where = (warehouse.external_url and "external") or f"embedded in {warehouse.paths.postgres}"
+        print(f"warehouse ({where}): {'running' if running else 'stopped'}")
+        return 0 if running else 3
+    elif args.action == "url":
+        role = {"analyst": ANALYST_ROLE, "loader": LOADER_ROLE}[args.role]
+        print(warehouse.url(role))
+    return 0
+
+
+def _setup(args) -> int:
+    from grassroots.runtime import setup
+
+    setup(quiet=True)
+    print("warehouse, Airflow metadata database and dbt manifest are ready")
+    return 0
+
+
+def trigger_run(inbox: Path | None) -> int:
+    """One run of the nightly DAG now, in this process tree (airflow dags test)."""
+    from grassroots.runtime import run_tool, setup
+
+    env = setup(quiet=True)
+    conf = json.dumps({"inbox": str(inbox.resolve()) if inbox else None})
+    logical_date = datetime.now(UTC).isoformat(timespec="seconds")
+    return run_tool(["airflow", "dags", "test", DAG_ID, logical_date, "--conf", conf], env)
+
+
+def _run(args) -> int:
+    return trigger_run(args.inbox)
+
+
+def _passthrough(tool: str):
+    def handler(args) -> int:
+        from grassroots.runtime import run_tool, runtime_env
+
+        cwd = REPO_ROOT / "dbt_project" if tool == "dbt" else None
+        return run_tool([tool, *args.rest], runtime_env(), cwd=cwd)
+
+    return handler
+
+
+def _indicators(args) -> int:
+    from grassroots.report import print_indicators
+
+    return print_indicators(level=args.level)
+
+
+def _demo(args) -> int:
+    from grassroots.report import print_demo_report
+
+    inbox = paths().inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for source in sorted(DEMO_INBOX.iterdir()):
+        if source.is_file():
+            shutil.copy2(source, inbox / source.name)
+            copied += 1
+    print(f"copied {copied} sample submissions into {inbox}")
+    code = trigger_run(inbox)
+    if code != 0:
+        print(f"the nightly DAG run failed (exit {code})", file=sys.stderr)
+        return code
+    return print_demo_report()
+
+
+def _registry_build(args) -> int:
+    from grassroots.registry_build import build_registry
+
+    counts = build_registry(args.shared_data, args.out)
+    for name, count in counts.items():
+        print(f"{name}: {count} rows")
+    return 0
+
+
+def _demo_data(args) -> int:
+    from grassroots.demo_data import write_demo_inbox
+    from grassroots.registry import Registry
+
+    written = write_demo_inbox(args.out, Registry.load())
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def _suites(args) -> int:
+    from grassroots.validation.suites import write_suites
+
+    for path in write_suites(args.out):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grassroots", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    warehouse = commands.add_parser("warehouse", help="the warehouse's PostgreSQL")
+    warehouse.add_argument("action", choices=["start", "stop", "status", "url"])
+    warehouse.add_argument("--role", choices=["loader", "analyst"], default="loader")
+    warehouse.set_defaults(handler=_warehouse)
+
+    commands.add_parser(
+        "setup", help="start the warehouse, migrate Airflow, parse dbt"
+    ).set_defaults(handler=_setup)
+
+    run = commands.add_parser("run", help="trigger one run of the nightly DAG now")
+    run.add_argument("--inbox", type=Path, help="folder to read (default: GRASSROOTS_INBOX)")
+    run.set_defaults(handler=_run)
+
+    indicators = commands.add_parser("indicators", help="print the indicator table")
+    indicators.add_argument(
+        "--level", default="district", choices=["commune", "district", "province"]
+    )
+    indicators.set_defaults(handler=_indicators)
+
+    commands.add_parser("demo", help="run the nightly DAG on the sample submissions").set_defaults(
+        handler=_demo
+    )
+
+    for tool in ("airflow", "dbt"):
+        passthrough = commands.add_parser(tool, help=f"run {tool} with the project's environment")
+        passthrough.add_argument("rest", nargs=argparse.REMAINDER)
+        passthrough.set_defaults(handler=_passthrough(tool))
+
+    registry = commands.add_parser("registry", help="unit registry seeds")
+    registry.add_argument("action", choices=["build"])
+    registry.add_argument("--shared-data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
+    registry.add_argument("--out", type=Path, default=REPO_ROOT / "seeds" / "registry")
+    registry.set_defaults(handler=_registry_build)
+
+    demo_data = commands.add_parser("demo-data", help="regenerate the sample inbox")
+    demo_data.add_argument("--out", type=Path, default=DEMO_INBOX)
+    demo_data.set_defaults(handler=_demo_data)
+
+    suites = commands.add_parser("suites", help="write the GX suites from the form definitions")
+    suites.add_argument("--out", type=Path, default=REPO_ROOT / "expectations")
+    suites.set_defaults(handler=_suites)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

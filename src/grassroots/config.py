@@ -1,0 +1,62 @@
+"""Where things live, read from the environment once.
+
+GRASSROOTS_HOME       state folder (embedded PostgreSQL, Airflow home, archive,
+                      quarantine, inbox); default <repo>/.state, git-ignored.
+GRASSROOTS_INBOX      folder (or object-storage URL) the nightly run reads; default
+                      <home>/inbox.
+GRASSROOTS_WAREHOUSE_URL  an external PostgreSQL (admin URL) instead of the embedded one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WAREHOUSE_CONN_ID = "grassroots_warehouse"
+WAREHOUSE_DB = "grassroots"
+AIRFLOW_DB = "airflow"
+LOADER_ROLE = "grassroots_loader"
+ANALYST_ROLE = "analyst"
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @property
+    def postgres(self) -> Path:
+        return self.home / "postgres"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def inbox(self) -> Path:
+        return Path(os.environ.get("GRASSROOTS_INBOX") or self.home / "inbox")
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def secrets(self) -> Path:
+        return self.home / "secrets.json"
+
+
+def paths() -> Paths:
+    home = Path(os.environ.get("GRASSROOTS_HOME") or REPO_ROOT / ".state").resolve()
+    return Paths(home)
+
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+SEEDS_DIR = REPO_ROOT / "seeds"
+DAGS_DIR = REPO_ROOT / "dags"
+DEMO_INBOX = SEEDS_DIR / "demo_inbox"

@@ -1,0 +1,57 @@
+"""Airflow-side configuration kept out of the DAG file: dbt through astronomer-cosmos.
+
+Cosmos renders each dbt node (seed, model with its tests) as its own Airflow task
+from the manifest that `grassroots setup` builds with `dbt parse`, and runs it with
+dbt's in-process runner. The warehouse connection comes from the Airflow connection
+`grassroots_warehouse` (AIRFLOW_CONN_GRASSROOTS_WAREHOUSE in the environment).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from grassroots.alerts import task_failure_alert
+from grassroots.config import DBT_PROJECT_DIR, WAREHOUSE_CONN_ID
+
+DEFAULT_ARGS = {
+    "owner": "grassroots-data-team",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "on_failure_callback": task_failure_alert,
+}
+
+
+def dbt_task_group(group_id: str = "dbt_build"):
+    from cosmos import (
+        DbtTaskGroup,
+        ExecutionConfig,
+        ProfileConfig,
+        ProjectConfig,
+        RenderConfig,
+    )
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+    from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT_DIR,
+            manifest_path=DBT_PROJECT_DIR / "target" / "manifest.json",
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name="grassroots",
+            target_name="airflow",
+            profile_mapping=PostgresUserPasswordProfileMapping(
+                conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "marts", "threads": 2}
+            ),
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD
+        ),
+        operator_args={"install_deps": False},
+        default_args=DEFAULT_ARGS,
+    )

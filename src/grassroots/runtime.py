@@ -1,0 +1,130 @@
+"""The environment Airflow, dbt and the pipeline run in, derived from the warehouse.
+
+Everything that needs a connection reads it from the environment (AIRFLOW_CONN_*,
+GRASSROOTS_DB_*), so the same DAG and dbt project run unchanged against the embedded
+server, a managed PostgreSQL, or a distributed Airflow deployment (docker/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from grassroots.config import (
+    DAGS_DIR,
+    DBT_PROJECT_DIR,
+    LOADER_ROLE,
+    WAREHOUSE_CONN_ID,
+    paths,
+)
+from grassroots.warehouse import Warehouse
+
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def _connection_json(url: str) -> str:
+    parts = urlsplit(url)
+    return json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": parts.hostname,
+            "port": parts.port or 5432,
+            "login": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "schema": parts.path.lstrip("/"),
+        }
+    )
+
+
+def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
+    """Variables for Airflow, dbt and the tasks; values already set by the user win."""
+    warehouse = warehouse or Warehouse()
+    state = paths()
+    loader_url = warehouse.url(LOADER_ROLE)
+    parts = urlsplit(loader_url)
+    bin_dir = str(Path(sys.executable).parent)
+    derived = {
+        "GRASSROOTS_HOME": str(state.home),
+        "AIRFLOW_HOME": str(state.airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": warehouse.airflow_metadata_url(),
+        f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": _connection_json(loader_url),
+        "GRASSROOTS_DB_HOST": parts.hostname or "127.0.0.1",
+        "GRASSROOTS_DB_PORT": str(parts.port or 5432),
+        "GRASSROOTS_DB_USER": unquote(parts.username or ""),
+        "GRASSROOTS_DB_PASSWORD": unquote(parts.password or ""),
+        "GRASSROOTS_DB_NAME": parts.path.lstrip("/"),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "GX_ANALYTICS_ENABLED": "false",
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
+    env = dict(os.environ)
+    for key, value in derived.items():
+        if key == "PATH" or key not in env:
+            env[key] = value
+    return env
+
+
+def apply_runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
+    env = runtime_env(warehouse)
+    os.environ.update(env)
+    return env
+
+
+def run_tool(args: list[str], env: dict[str, str], cwd: Path | None = None) -> int:
+    """Run airflow/dbt from this virtualenv with the runtime environment."""
+    executable = Path(sys.executable).parent / args[0]
+    command = [str(executable) if executable.exists() else args[0], *args[1:]]
+    return subprocess.run(command, env=env, cwd=cwd, check=False).returncode
+
+
+def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[str, str]:
+    """Start the warehouse, migrate Airflow's database, build the dbt manifest."""
+    warehouse = warehouse or Warehouse()
+    warehouse.start()
+    env = runtime_env(warehouse)
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    stamp = Path(env["AIRFLOW_HOME"]) / ".migrated"
+    airflow_version = _airflow_version()
+    if (
+        not stamp.exists()
+        or stamp.read_text() != airflow_version
+        or not _airflow_db_exists(warehouse)
+    ):
+        _check(run_tool(["airflow", "db", "migrate"], env), "airflow db migrate")
+        stamp.write_text(airflow_version)
+    _check(
+        run_tool(
+            ["dbt", "parse", "--quiet"] if quiet else ["dbt", "parse"], env, cwd=DBT_PROJECT_DIR
+        ),
+        "dbt parse",
+    )
+    return env
+
+
+def _airflow_version() -> str:
+    from importlib.metadata import version
+
+    return version("apache-airflow")
+
+
+def _airflow_db_exists(warehouse: Warehouse) -> bool:
+    import psycopg
+
+    with psycopg.connect(warehouse.admin_url("airflow")) as conn:
+        row = conn.execute("select to_regclass('public.alembic_version') is not null").fetchone()
+    return bool(row and row[0])
+
+
+def _check(returncode: int, what: str) -> None:
+    if returncode != 0:
+        raise SystemExit(f"{what} failed with exit code {returncode}")

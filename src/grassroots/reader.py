@@ -99,10 +99,13 @@ def _rows_from_xlsx(content: bytes) -> tuple[list[list[str | None]], dict[str, s
     for sheet_meta in workbook.sheets_metadata:
         if str(sheet_meta.visible).lower().endswith(("hidden", "veryhidden")):
             continue
+        sheet = workbook.get_sheet_by_name(sheet_meta.name)
         rows = [
             [_clean_cell(cell if cell != "" else None) for cell in row]
-            for row in workbook.get_sheet_by_name(sheet_meta.name).to_python()
+            for row in sheet.to_python()
         ]
+        # calamine's range starts at the first used cell: pad so row numbers are the sheet's.
+        rows = [[] for _ in range(sheet.start[0])] + rows
         if fold(sheet_meta.name) in INFO_SHEET_KEYS:
             for row in rows:
                 if len(row) >= 2 and row[0]:
@@ -120,12 +123,19 @@ def canonical_column(index: dict[str, str], header: str) -> str | None:
     return None
 
 
-def _find_header_row(rows: list[list[str | None]]) -> tuple[int, Form | None]:
-    """The first of the top rows whose cells name a form's identity columns."""
+def _find_header_row(
+    rows: list[list[str | None]], info_keys: list[str]
+) -> tuple[int, Form | None]:
+    """The first of the top rows whose cells (with the info sheet's keys) name a form."""
     for index, row in enumerate(rows[:20]):
         headers = [cell for cell in row if cell]
-        form = detect_form(headers)
-        if form is not None:
+        form = detect_form(headers + info_keys)
+        if form is None:
+            continue
+        # A title row plus the info sheet's keys is not a header: the row must name
+        # at least two of the form's columns itself.
+        own = {canonical_column(header_index(form), cell) for cell in headers} - {None}
+        if len(own) >= 2:
             return index, form
     return 0, None
 
@@ -154,7 +164,7 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
             ],
         )
 
-    header_at, form = _find_header_row(rows)
+    header_at, form = _find_header_row(rows, list(info))
     if form is None:
         return ParsedFile(
             file_id,

@@ -1,0 +1,58 @@
+"""Shared fixtures: a test state folder with its own embedded PostgreSQL.
+
+Tests never touch the developer's .state: everything lives in .state/test-home.
+Integration and e2e tests use the real server, dbt, GX and Airflow, never mocks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_HOME = REPO_ROOT / ".state" / "test-home"
+os.environ["GRASSROOTS_HOME"] = str(TEST_HOME)
+os.environ.pop("GRASSROOTS_INBOX", None)
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+RAW_TABLES = ("raw.form_cb", "raw.form_dv", "raw.form_tc", "raw.form_ct")
+
+
+@pytest.fixture(scope="session")
+def warehouse():
+    """The embedded warehouse, Airflow's database and the dbt manifest, ready."""
+    from grassroots.runtime import apply_runtime_env, setup
+    from grassroots.warehouse import Warehouse
+
+    wh = Warehouse()
+    setup(wh, quiet=True)
+    apply_runtime_env(wh)
+    return wh
+
+
+def reset_intake(wh) -> None:
+    """Empty the intake tables, archive and quarantine: a warehouse that received nothing."""
+    import psycopg
+
+    from grassroots.config import paths
+
+    with psycopg.connect(wh.url()) as conn:
+        conn.execute(
+            f"truncate {', '.join(RAW_TABLES)}, landing.validation_findings,"
+            " landing.received_files restart identity cascade"
+        )
+    for folder in (paths().archive, paths().quarantine, paths().inbox):
+        if folder.exists():
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    path.chmod(0o644)
+            shutil.rmtree(folder)
+
+
+@pytest.fixture
+def empty_warehouse(warehouse):
+    reset_intake(warehouse)
+    return warehouse

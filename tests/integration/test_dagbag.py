@@ -1,0 +1,44 @@
+"""Every DAG imports, and carries an owner, tags, retries and a failure alert."""
+
+import pytest
+
+from grassroots.config import DAGS_DIR
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def dagbag(warehouse):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_DIR), include_examples=False)
+
+
+def test_every_dag_imports(dagbag):
+    assert dagbag.import_errors == {}
+    assert "nightly_submissions" in dagbag.dags
+
+
+def test_every_task_has_owner_retries_and_alert(dagbag):
+    for dag in dagbag.dags.values():
+        assert dag.tags, dag.dag_id
+        for task in dag.tasks:
+            assert task.owner and task.owner != "airflow", task.task_id
+            assert task.retries >= 1, task.task_id
+            assert task.on_failure_callback, task.task_id
+
+
+def test_nightly_schedule_and_single_active_run(dagbag):
+    dag = dagbag.dags["nightly_submissions"]
+    assert dag.max_active_runs == 1
+    assert dag.catchup is False
+    assert str(dag.timezone) in {"Asia/Ho_Chi_Minh", "Timezone('Asia/Ho_Chi_Minh')"}
+    assert dag.timetable.summary == "0 1 * * *"
+
+
+def test_dbt_models_are_separate_tasks_after_the_load(dagbag):
+    dag = dagbag.dags["nightly_submissions"]
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")]
+    assert any("fct_indicator_values" in t.task_id for t in dbt_tasks)
+    load = dag.get_task("parse_validate_load")
+    assert load.downstream_task_ids & {t.task_id for t in dbt_tasks}

@@ -1,0 +1,68 @@
+import subprocess
+
+import psycopg
+import pytest
+
+from grassroots.config import ANALYST_ROLE
+
+pytestmark = pytest.mark.integration
+
+
+def test_psql_accepts_the_printed_urls(warehouse):
+    for role in ("loader", "analyst"):
+        url = subprocess.run(
+            [".venv/bin/grassroots", "warehouse", "url", "--role", role],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        who = subprocess.run(
+            ["psql", url, "-Atc", "select current_user"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        assert who == {"loader": "grassroots_loader", "analyst": "analyst"}[role]
+
+
+def test_status_reports_running(warehouse):
+    result = subprocess.run([".venv/bin/grassroots", "warehouse", "status"], capture_output=True, text=True)
+    assert result.returncode == 0 and "running" in result.stdout
+
+
+def test_server_listens_on_loopback_only_and_not_as_root(warehouse):
+    with psycopg.connect(warehouse.admin_url()) as conn:
+        listen = conn.execute("show listen_addresses").fetchone()[0]
+        data_dir = conn.execute("show data_directory").fetchone()[0]
+    assert listen == "127.0.0.1"
+    owner = subprocess.run(["stat", "-c", "%U", data_dir], capture_output=True, text=True).stdout.strip()
+    assert owner != "root"
+
+
+def test_bootstrap_is_idempotent(warehouse):
+    warehouse.bootstrap()
+    warehouse.bootstrap()
+    with psycopg.connect(warehouse.url()) as conn:
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace").fetchall()}
+    assert {"landing", "raw", "staging", "intermediate", "reference", "marts"} <= schemas
+
+
+def test_analyst_reads_marts_and_cannot_write_anything(warehouse):
+    with psycopg.connect(warehouse.url(), autocommit=True) as loader:
+        loader.execute("drop table if exists marts.zz_grant_probe")
+        loader.execute("create table marts.zz_grant_probe as select 1 as x")
+    try:
+        with psycopg.connect(warehouse.url(ANALYST_ROLE), autocommit=True) as analyst:
+            assert analyst.execute("select x from marts.zz_grant_probe").fetchone() == (1,)
+            forbidden = [
+                "insert into marts.zz_grant_probe values (2)",
+                "delete from marts.zz_grant_probe",
+                "create table marts.t (x int)",
+                "create table public.t (x int)",
+                "create table staging.t (x int)",
+                "select * from landing.received_files",
+                "select * from raw.form_dv",
+            ]
+            for statement in forbidden:
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    analyst.execute(statement)
+    finally:
+        with psycopg.connect(warehouse.url(), autocommit=True) as loader:
+            loader.execute("drop table marts.zz_grant_probe")

@@ -1,0 +1,27 @@
+-- Form CB rows of current submission versions, branch ratings on the current scale.
+with
+
+current_files as (
+    select file_id from {{ ref('int_current_submissions') }}
+    where form_code = 'CB'
+),
+
+rows_ as (
+    select * from {{ ref('stg_form_cb') }}
+)
+
+select
+    rows_.file_id,
+    rows_.source_row_number,
+    rows_.report_year,
+    rows_.commune_code,
+    rows_.village_code,
+    rows_.village_name,
+    rows_.branch_status,
+    rows_.host_village_code,
+    rows_.members,
+    rows_.branch_rating as branch_rating_reported,
+    {{ rating_on_current_scale('rows_.branch_rating') }} as branch_rating,
+    rows_.report_year < {{ var('rating_scale_change_year') }} as rating_scale_mapped
+from rows_
+inner join current_files on rows_.file_id = current_files.file_id

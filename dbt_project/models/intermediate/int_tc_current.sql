@@ -1,0 +1,30 @@
+-- Form TC rows of current submission versions, ratings on the current scale.
+with
+
+current_files as (
+    select file_id from {{ ref('int_current_submissions') }}
+    where form_code = 'TC'
+),
+
+rows_ as (
+    select * from {{ ref('stg_form_tc') }}
+)
+
+select
+    rows_.file_id,
+    rows_.source_row_number,
+    rows_.report_year,
+    rows_.sender_code,
+    case when length(rows_.sender_code) = 2 then 'province' else 'district' end
+        as sender_level,
+    rows_.org_code,
+    rows_.org_name,
+    rows_.org_type,
+    rows_.members,
+    rows_.subordinate_units,
+    rows_.rating as rating_reported,
+    {{ rating_on_current_scale('rows_.rating') }} as rating,
+    rows_.report_year < {{ var('rating_scale_change_year') }} as rating_scale_mapped,
+    rows_.rating_points
+from rows_
+inner join current_files on rows_.file_id = current_files.file_id

@@ -1,0 +1,19 @@
+-- Form CB rows of every accepted file version (rename and type only).
+with
+
+source as (
+    select * from {{ source('raw', 'form_cb') }}
+)
+
+select
+    cast(file_id as bigint) as file_id,
+    cast(row_number as integer) as source_row_number,
+    cast(report_year as integer) as report_year,
+    cast(commune_code as text) as commune_code,
+    cast(village_code as text) as village_code,
+    cast(village_name as text) as village_name,
+    cast(branch_status as text) as branch_status,
+    cast(host_village_code as text) as host_village_code,
+    cast(members as integer) as members,
+    cast(branch_rating as text) as branch_rating
+from source

@@ -1,0 +1,20 @@
+-- Form TC rows of every accepted file version (rename and type only).
+with
+
+source as (
+    select * from {{ source('raw', 'form_tc') }}
+)
+
+select
+    cast(file_id as bigint) as file_id,
+    cast(row_number as integer) as source_row_number,
+    cast(report_year as integer) as report_year,
+    cast(district_code as text) as sender_code,
+    cast(org_code as text) as org_code,
+    cast(org_name as text) as org_name,
+    cast(org_type as text) as org_type,
+    cast(members as integer) as members,
+    cast(subordinate_units as integer) as subordinate_units,
+    cast(rating as text) as rating,
+    cast(rating_points as numeric) as rating_points
+from source

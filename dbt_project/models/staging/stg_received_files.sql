@@ -1,0 +1,24 @@
+-- Every file received, one row per receipt (rename and type only).
+with
+
+source as (
+    select * from {{ source('landing', 'received_files') }}
+)
+
+select
+    cast(file_id as bigint) as file_id,
+    cast(sha256 as text) as sha256,
+    cast(original_name as text) as original_name,
+    cast(size_bytes as bigint) as size_bytes,
+    cast(received_at as timestamptz) as received_at,
+    cast(archived_path as text) as archived_path,
+    cast(form_code as text) as form_code,
+    cast(unit_code as text) as unit_code,
+    cast(period as text) as period,
+    cast(status as text) as file_status,
+    cast(duplicate_of as bigint) as duplicate_of_file_id,
+    cast(superseded_by as bigint) as superseded_by_file_id,
+    cast(status_reason as text) as status_reason,
+    cast(status_changed_at as timestamptz) as status_changed_at,
+    cast(run_id as text) as run_id
+from source

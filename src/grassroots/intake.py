@@ -200,21 +200,16 @@ def _validate_and_load(conn, parsed, quarantine_dir, run_id, registry) -> Intake
 
 
 def _copy_rows(cur: psycopg.Cursor, table: str, frame) -> int:
+    """One COPY for all rows of a batch; CSV text built by pandas, not row by row."""
     if frame.empty:
         return 0
-    columns = list(frame.columns)
-    statement = f"copy {table} ({', '.join(columns)}) from stdin"
+    buffer = io.StringIO()
+    # Missing values are written as unquoted empty fields, which COPY CSV reads as NULL.
+    frame.to_csv(buffer, index=False, header=False)
+    statement = f"copy {table} ({', '.join(frame.columns)}) from stdin with (format csv)"
     with cur.copy(statement) as copy:
-        for row in frame.itertuples(index=False, name=None):
-            copy.write_row([None if _is_missing(v) else v for v in row])
+        copy.write(buffer.getvalue())
     return len(frame)
-
-
-def _is_missing(value) -> bool:
-    try:
-        return value is None or value != value  # NaN and pd.NA
-    except TypeError:
-        return value is None
 
 
 def load_batch(

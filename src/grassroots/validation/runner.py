@@ -1,0 +1,323 @@
+"""Validate a batch of parsed files with Great Expectations and map failures to findings.
+
+One GX validation run per form and frame per batch, whatever the number of files
+(GX costs about as much for one small frame as for a large one): the rows of all files
+of a form are stacked in one frame, with `file_id` and `row_number` as GX's
+`unexpected_index_column_names`, so every failing row comes back with its file and row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import pandas as pd
+
+from grassroots.forms import FORMS, Form
+from grassroots.reader import ParsedFile, forms_in
+from grassroots.validation import frames as fr
+from grassroots.validation.suites import DEFAULT_SUITES_DIR, load_suite
+
+log = logging.getLogger(__name__)
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+# COMPLETE: every unexpected row, not a sample. The extra position column lets us
+# read any frame value of a failing row without a join.
+RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": [fr.FILE_ID, fr.ROW_NUMBER, fr.POSITION],
+    "return_unexpected_index_query": False,
+    "include_unexpected_rows": False,
+}
+_FILES_INDEX = [fr.FILE_ID, fr.POSITION]
+
+
+@dataclass(frozen=True)
+class Finding:
+    file_id: int
+    rule_id: str
+    severity: str
+    row_number: int | None
+    column: str | None
+    value: str | None
+    message_vi: str
+    message_en: str
+
+
+@dataclass(frozen=True)
+class _Raw:
+    finding: Finding
+    inputs: tuple[str, ...]
+    stage: int
+
+
+@dataclass
+class ValidationResult:
+    typed: dict[str, pd.DataFrame]
+    findings: list[Finding]
+    identity: dict[int, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    gx_runs: int = 0  # GX validation calls made for this batch (one per form and frame)
+
+    def files_with_errors(self) -> set[int]:
+        return {f.file_id for f in self.findings if f.severity == "error"}
+
+    def file_identity(self) -> dict[int, tuple[str, str | None, str | None]]:
+        """file_id -> (form code, unit code, period) for files of a known form; unit or
+        period is None where the file does not hold exactly one (S4)."""
+        return dict(self.identity)
+
+
+# --- GX plumbing ------------------------------------------------------------------------
+
+
+class _Gx:
+    """One ephemeral GX context per process, with a pandas dataframe asset per frame."""
+
+    _lock = threading.Lock()
+    _instance: _Gx | None = None
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = self.context.data_sources.add_pandas("grassroots")
+        self.batch_definitions = {
+            name: source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+            for name in (fr.FILES, fr.ROWS)
+        }
+
+    @classmethod
+    def get(cls) -> _Gx:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def validate(self, frame_name: str, frame: pd.DataFrame, suite, parameters: dict):
+        batch = self.batch_definitions[frame_name].get_batch(batch_parameters={"dataframe": frame})
+        result_format = dict(RESULT_FORMAT)
+        if frame_name == fr.FILES:
+            result_format["unexpected_index_column_names"] = _FILES_INDEX
+        with warnings.catch_warnings():
+            # pandas warns that our number regexes have groups (they need them).
+            warnings.filterwarnings(
+                "ignore", message="This pattern is interpreted", category=UserWarning
+            )
+            return batch.validate(
+                suite, result_format=result_format, expectation_parameters=parameters
+            )
+
+
+_suite_cache: dict[tuple[Path, str, float], dict[str, Any]] = {}
+
+
+def _suites(directory: Path, form_code: str) -> dict[str, Any]:
+    """The form's committed suite, split by the frame each expectation reads."""
+    from great_expectations.core import ExpectationSuite
+
+    from grassroots.validation.suites import suite_path
+
+    path = suite_path(directory, form_code)
+    key = (path.resolve(), form_code, path.stat().st_mtime)
+    if key not in _suite_cache:
+        suite = load_suite(directory, form_code)
+        parts = {}
+        for frame_name in (fr.FILES, fr.ROWS):
+            chosen = [e for e in suite.expectations if e.meta["frame"] == frame_name]
+            parts[frame_name] = ExpectationSuite(
+                name=f"{suite.name}.{frame_name}", expectations=chosen, meta=suite.meta
+            )
+        _suite_cache[key] = parts
+    return _suite_cache[key]
+
+
+# --- findings ---------------------------------------------------------------------------
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _show(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _format(template: str, values: dict[str, Any]) -> str:
+    shown = {k: (_show(v) if _show(v) is not None else "(trống)") for k, v in values.items()}
+    return template.format_map(_Missing(shown))
+
+
+def _check_exceptions(result, form_code: str) -> None:
+    for item in result.results:
+        info = item.exception_info or {}
+        if info.get("raised_exception"):
+            raise RuntimeError(
+                f"GX expectation {item.expectation_config.type} failed to run on form "
+                f"{form_code}: {info.get('exception_message')}"
+            )
+
+
+def _row_findings(form: Form, rows: pd.DataFrame, result) -> list[_Raw]:
+    out: list[_Raw] = []
+    for item in result.results:
+        if item.success:
+            continue
+        meta = item.expectation_config.meta
+        column = meta.get("column")
+        placeholders = meta.get("placeholders", {})
+        for entry in item.result.get("unexpected_index_list") or []:
+            position = int(entry[fr.POSITION])
+            value = _show(rows.at[position, column]) if column else None
+            values = {k: rows.at[position, c] for k, c in placeholders.items()}
+            values["value"] = value
+            finding = Finding(
+                file_id=int(entry[fr.FILE_ID]),
+                rule_id=meta["rule_id"],
+                severity=meta["severity"],
+                row_number=int(entry[fr.ROW_NUMBER]),
+                column=column,
+                value=value,
+                message_vi=_format(meta["message_vi"], values),
+                message_en=_format(meta["message_en"], values),
+            )
+            out.append(_Raw(finding, tuple(meta.get("inputs", ())), int(meta.get("stage", 2))))
+    return out
+
+
+def _file_findings(form: Form, files: pd.DataFrame, result) -> list[_Raw]:
+    out: list[_Raw] = []
+    for item in result.results:
+        if item.success:
+            continue
+        meta = item.expectation_config.meta
+        domain = item.expectation_config.kwargs["column"]
+        for entry in item.result.get("unexpected_index_list") or []:
+            position = int(entry[fr.POSITION])
+            file_id = int(entry[fr.FILE_ID])
+            raw_value = files.at[position, meta.get("value_column") or domain]
+            if meta.get("split"):
+                items = str(raw_value).split(fr.LIST_SEPARATOR)
+            else:
+                items = [_show(raw_value)]
+            for value in items:
+                column = meta.get("column")
+                values: dict[str, Any] = {"value": value}
+                if meta.get("split") and meta["rule_id"] == "S1" and meta["severity"] == "error":
+                    column = value  # one finding per missing column, naming it
+                    values.update(name=value, label=f"“{form.column(value).label_vi}”")
+                finding = Finding(
+                    file_id=file_id,
+                    rule_id=meta["rule_id"],
+                    severity=meta["severity"],
+                    row_number=None,
+                    column=column,
+                    value=value,
+                    message_vi=_format(meta["message_vi"], values),
+                    message_en=_format(meta["message_en"], values),
+                )
+                inputs = tuple(meta.get("inputs", ())) or ((column,) if column else ())
+                out.append(_Raw(finding, inputs, 1))
+    return out
+
+
+def _suppress(raw: list[_Raw], missing: dict[int, set[str]]) -> list[Finding]:
+    """Drop follow-up findings: a file without data rows gets only S8; nothing but S1
+    about a missing column; no stage-2 check on a value that already failed stage 1."""
+    empty_files = {r.finding.file_id for r in raw if r.finding.rule_id == "S8"}
+    failed: set[tuple[int, int | None, str]] = {
+        (r.finding.file_id, r.finding.row_number, r.finding.column)
+        for r in raw
+        if r.stage == 1 and r.finding.severity == "error" and r.finding.column
+    }
+    kept: list[Finding] = []
+    for r in raw:
+        f = r.finding
+        if f.file_id in empty_files and f.rule_id != "S8":
+            continue
+        if f.rule_id != "S1" and missing.get(f.file_id, set()) & set(r.inputs):
+            continue
+        if r.stage == 2 and any((f.file_id, f.row_number, c) in failed for c in r.inputs):
+            continue
+        kept.append(f)
+    return kept
+
+
+def _problem_findings(item: ParsedFile) -> list[Finding]:
+    return [
+        Finding(item.file_id, p.rule_id, "error", None, None, None, p.message_vi, p.message_en)
+        for p in item.problems
+    ]
+
+
+# --- entry point ------------------------------------------------------------------------
+
+
+def validate_batch(
+    parsed: list[ParsedFile],
+    registry=None,
+    suites_dir: Path | None = None,
+    today: date | None = None,
+) -> ValidationResult:
+    """Validate many files at once: one GX run per form present and frame."""
+    if registry is None:
+        from grassroots.registry import Registry
+
+        registry = Registry.load()
+    directory = Path(suites_dir or DEFAULT_SUITES_DIR)
+    parameters = {fr.CURRENT_YEAR_PARAMETER: (today or date.today()).year}
+
+    raw: list[_Raw] = []
+    findings: list[Finding] = []
+    typed: dict[str, pd.DataFrame] = {}
+    identity: dict[int, tuple[str, str | None, str | None]] = {}
+    missing: dict[int, set[str]] = {}
+    runs = 0
+    for item in parsed:
+        findings += _problem_findings(item)
+        missing[item.file_id] = set(item.missing_columns)
+
+    for form_code, items in forms_in(parsed).items():
+        if not items:
+            continue
+        form = FORMS[form_code]
+        rows = fr.build_rows(form, items, registry)
+        files = fr.build_files(form, items, rows)
+        suites = _suites(directory, form_code)
+        gx = _Gx.get()
+        for frame_name, frame in ((fr.FILES, files), (fr.ROWS, rows)):
+            if frame.empty or not suites[frame_name].expectations:
+                continue
+            result = gx.validate(frame_name, frame, suites[frame_name], parameters)
+            runs += 1
+            _check_exceptions(result, form_code)
+            if frame_name == fr.FILES:
+                raw += _file_findings(form, files, result)
+            else:
+                raw += _row_findings(form, rows, result)
+        typed[form_code] = fr.typed_rows(form, rows)
+        for record in files.itertuples(index=False):
+            identity[record.file_id] = (form_code, record.unit, record.period)
+
+    findings += _suppress(raw, missing)
+    findings.sort(key=lambda f: (f.file_id, f.row_number or 0, f.rule_id, f.column or ""))
+    return ValidationResult(typed=typed, findings=findings, identity=identity, gx_runs=runs)

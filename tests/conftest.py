@@ -30,7 +30,9 @@ def warehouse():
     wh = Warehouse()
     setup(wh, quiet=True)
     apply_runtime_env(wh)
-    return wh
+    yield wh
+    # Leave no server behind a test run (CI machines and sessions end with no processes).
+    wh.stop()
 
 
 def reset_intake(wh) -> None:

@@ -50,7 +50,10 @@ def dbt_task_group(group_id: str = "dbt_build"):
             execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
         ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            # A test that reads two models (relationships) becomes its own task after both.
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={"install_deps": False},
         default_args=DEFAULT_ARGS,

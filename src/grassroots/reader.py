@@ -101,8 +101,7 @@ def _rows_from_xlsx(content: bytes) -> tuple[list[list[str | None]], dict[str, s
             continue
         sheet = workbook.get_sheet_by_name(sheet_meta.name)
         rows = [
-            [_clean_cell(cell if cell != "" else None) for cell in row]
-            for row in sheet.to_python()
+            [_clean_cell(cell if cell != "" else None) for cell in row] for row in sheet.to_python()
         ]
         # calamine's range starts at the first used cell: pad so row numbers are the sheet's.
         rows = [[] for _ in range(sheet.start[0])] + rows
@@ -123,9 +122,7 @@ def canonical_column(index: dict[str, str], header: str) -> str | None:
     return None
 
 
-def _find_header_row(
-    rows: list[list[str | None]], info_keys: list[str]
-) -> tuple[int, Form | None]:
+def _find_header_row(rows: list[list[str | None]], info_keys: list[str]) -> tuple[int, Form | None]:
     """The first of the top rows whose cells (with the info sheet's keys) name a form."""
     for index, row in enumerate(rows[:20]):
         headers = [cell for cell in row if cell]

@@ -46,6 +46,9 @@ def indicator_table(analyst_url: str, level: str = "district") -> pd.DataFrame:
         .set_index(["unit_code", "unit_name", "year"])
         .apply(lambda r: f"{r['reported']}/{r['expected']}", axis=1)
     )
+    for count in ("members_total", "admissions"):
+        if count in table.columns:
+            table[count] = table[count].round().astype("Int64")
     table = table.rename(columns=INDICATOR_COLUMNS).round(2)
     table["communes reporting"] = coverage
     return table.reset_index()

@@ -351,6 +351,10 @@ class Warehouse:
                     "alter default privileges for role {loader} in schema marts"
                     " grant select on tables to {analyst};"
                     "grant select on all tables in schema marts to {analyst};"
+                    # A forgotten analyst transaction must not block the nightly table
+                    # swaps forever: the loader gives up (and Airflow retries) instead.
+                    "alter role {loader} set lock_timeout = '10min';"
+                    "alter role {analyst} set idle_in_transaction_session_timeout = '30min';"
                 ).format(
                     db=sql.Identifier(WAREHOUSE_DB),
                     analyst=sql.Identifier(ANALYST_ROLE),

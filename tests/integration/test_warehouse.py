@@ -23,7 +23,9 @@ def test_psql_accepts_the_printed_urls(warehouse):
 
 
 def test_status_reports_running(warehouse):
-    result = subprocess.run([".venv/bin/grassroots", "warehouse", "status"], capture_output=True, text=True)
+    result = subprocess.run(
+        [".venv/bin/grassroots", "warehouse", "status"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "running" in result.stdout
 
 
@@ -32,7 +34,9 @@ def test_server_listens_on_loopback_only_and_not_as_root(warehouse):
         listen = conn.execute("show listen_addresses").fetchone()[0]
         data_dir = conn.execute("show data_directory").fetchone()[0]
     assert listen == "127.0.0.1"
-    owner = subprocess.run(["stat", "-c", "%U", data_dir], capture_output=True, text=True).stdout.strip()
+    owner = subprocess.run(
+        ["stat", "-c", "%U", data_dir], capture_output=True, text=True
+    ).stdout.strip()
     assert owner != "root"
 
 

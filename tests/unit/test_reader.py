@@ -37,7 +37,9 @@ def test_headers_match_in_english_vietnamese_and_without_diacritics(header):
 
 
 def test_decomposed_unicode_headers_are_normalized():
-    header = unicodedata.normalize("NFD", "Năm báo cáo,Mã xã,Mã thôn,Tình trạng chi bộ,Số đảng viên")
+    header = unicodedata.normalize(
+        "NFD", "Năm báo cáo,Mã xã,Mã thôn,Tình trạng chi bộ,Số đảng viên"
+    )
     parsed = parse_content(1, "f.csv", _csv(header + "\n2023,06193,06193-001,independent,5\n"))
     assert parsed.form is FORMS["CB"]
     assert parsed.missing_columns == []
@@ -60,7 +62,9 @@ def test_codes_stay_text_with_leading_zeros_and_empty_cells_are_missing():
 
 
 def test_unknown_and_missing_columns_are_reported():
-    parsed = parse_content(1, "f.csv", _csv("report_year,commune_code,members_start,colour\n2023,06193,1,x\n"))
+    parsed = parse_content(
+        1, "f.csv", _csv("report_year,commune_code,members_start,colour\n2023,06193,1,x\n")
+    )
     assert parsed.form is FORMS["DV"]
     assert parsed.unknown_columns == ["colour"]
     assert "admitted" in parsed.missing_columns and "members_end" in parsed.missing_columns

@@ -1,0 +1,118 @@
+"""Intake against the real PostgreSQL and GX: register, validate, load, quarantine, supersede."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+
+from grassroots import intake
+from grassroots.config import paths
+
+pytestmark = pytest.mark.integration
+
+DV_HEADER = (
+    "report_year,commune_code,population,members_start,admitted,transferred_in,"
+    "transferred_out,deceased,expelled,removed,members_end,probationary_end\n"
+)
+
+
+def _dv(members_end: int, admitted: int = 5) -> str:
+    start = members_end - admitted
+    return DV_HEADER + f"2023,06193,12.345,{start},{admitted},0,0,0,0,0,{members_end},3\n"
+
+
+def _run(conn, tmp_path, files: dict[str, str]) -> intake.IntakeSummary:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (inbox / name).write_text(text, encoding="utf-8")
+    registered = intake.register(conn, intake.discover(inbox), paths().archive, "test")
+    summary = intake.process_pending(conn, paths().quarantine, "test")
+    summary.registered, summary.duplicates = registered.registered, registered.duplicates
+    return summary
+
+
+def test_good_file_loads_with_text_codes_and_parsed_numbers(empty_warehouse, tmp_path):
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        summary = _run(conn, tmp_path, {"dv.csv": _dv(100)})
+        assert (summary.loaded, summary.quarantined, summary.rows_loaded) == (1, 0, 1)
+        row = conn.execute(
+            "select commune_code, population, members_end from raw.form_dv"
+        ).fetchone()
+        assert row == ("06193", 12345, 100)
+        status = conn.execute(
+            "select status, form_code, unit_code, period from landing.received_files"
+        ).fetchone()
+        assert status == ("loaded", "DV", "06193", "2023")
+    assert not (tmp_path / "inbox" / "dv.csv").exists()
+
+
+def test_bad_file_is_quarantined_whole_with_reasons(empty_warehouse, tmp_path):
+    bad = _dv(100).replace(",100,3", ",105,3")  # identity off by 5: C1
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        summary = _run(conn, tmp_path, {"bad.csv": bad})
+        assert (summary.loaded, summary.quarantined) == (0, 1)
+        assert conn.execute("select count(*) from raw.form_dv").fetchone() == (0,)
+        finding = conn.execute(
+            "select rule_id, severity, row_number, column_name, value"
+            " from landing.validation_findings"
+        ).fetchone()
+        assert finding == ("C1", "error", 2, "members_end", "105")
+        file_id = conn.execute("select file_id from landing.received_files").fetchone()[0]
+    assert (paths().quarantine / f"{file_id:08d}.csv").read_text(encoding="utf-8") == bad
+    assert "C1" in (paths().quarantine / f"{file_id:08d}.reasons.txt").read_text(encoding="utf-8")
+
+
+def test_same_bytes_twice_load_once_and_a_new_version_supersedes(empty_warehouse, tmp_path):
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        _run(conn, tmp_path, {"v1.csv": _dv(100)})
+        again = _run(conn, tmp_path, {"v1 copy.csv": _dv(100)})
+        assert (again.registered, again.duplicates, again.loaded) == (0, 1, 0)
+        _run(conn, tmp_path, {"v2.csv": _dv(120)})
+        statuses = conn.execute(
+            "select original_name, status from landing.received_files order by file_id"
+        ).fetchall()
+        assert statuses == [
+            ("v1.csv", "superseded"),
+            ("v1 copy.csv", "duplicate"),
+            ("v2.csv", "loaded"),
+        ]
+        counts = intake.account(conn)
+        assert sum(counts.values()) == 3 and counts["received"] == 0
+
+
+def test_archive_is_content_addressed_and_read_only(empty_warehouse, tmp_path):
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        _run(conn, tmp_path, {"x.csv": _dv(100)})
+        sha, archived = conn.execute(
+            "select sha256, archived_path from landing.received_files"
+        ).fetchone()
+    assert archived.endswith(sha) and "x.csv" not in archived
+    assert oct(os.stat(archived).st_mode)[-3:] == "444"
+
+
+def test_a_batch_with_a_failing_file_is_retried_file_by_file(
+    empty_warehouse, tmp_path, monkeypatch
+):
+    """If the batch COPY fails, each file is loaded on its own: the good ones still land."""
+    original = intake.load_batch
+    calls = []
+
+    def flaky(conn, parsed, result, quarantine_dir, run_id):
+        calls.append(len(parsed))
+        if len(parsed) > 1:
+            raise psycopg.errors.SerializationFailure("simulated batch failure")
+        return original(conn, parsed, result, quarantine_dir, run_id)
+
+    monkeypatch.setattr(intake, "load_batch", flaky)
+    files = {
+        f"dv{i}.csv": _dv(100 + i).replace("06193", code)
+        for i, code in enumerate(["06193", "06211"])
+    }
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        summary = _run(conn, tmp_path, files)
+        assert calls == [2, 1, 1]
+        assert summary.loaded == 2
+        assert conn.execute("select count(*) from raw.form_dv").fetchone() == (2,)

@@ -44,18 +44,48 @@ def _setup(args) -> int:
     return 0
 
 
-def trigger_run(inbox: Path | None) -> int:
-    """One run of the nightly DAG now, in this process tree (airflow dags test)."""
-    from grassroots.runtime import run_tool, setup
+def trigger_run(inbox: Path | None, *, verbose: bool = True) -> int:
+    """One run of the nightly DAG now, in this process tree (airflow dags test).
+
+    Not verbose: Airflow's log goes to <home>/logs/ and one line per finished task
+    is printed, so a person sees progress without the task logs.
+    """
+    import subprocess
+
+    from grassroots.runtime import setup
 
     env = setup(quiet=True)
     conf = json.dumps({"inbox": str(inbox.resolve()) if inbox else None})
     logical_date = datetime.now(UTC).isoformat(timespec="seconds")
-    return run_tool(["airflow", "dags", "test", DAG_ID, logical_date, "--conf", conf], env)
+    command = [
+        str(Path(sys.executable).parent / "airflow"),
+        *("dags", "test", DAG_ID, logical_date, "--conf", conf),
+    ]
+    if verbose:
+        return subprocess.run(command, env=env, check=False).returncode
+    log_dir = paths().home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"run-{logical_date.replace(':', '')}.log"
+    print(f"running {DAG_ID} (Airflow log: {log_file})")
+    with (
+        log_file.open("w", encoding="utf-8") as log,
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as process,
+    ):
+        for line in process.stdout:
+            log.write(line)
+            if "[DAG TEST] end task" in line:
+                task_id = line.split("task_id=", 1)[1].split()[0]
+                print(f"  done: {task_id}", flush=True)
+            elif "DagRun Finished" in line:
+                state = line.split("state=", 1)[1].split(",", 1)[0]
+                print(f"run finished: {state}")
+    return process.returncode
 
 
 def _run(args) -> int:
-    return trigger_run(args.inbox)
+    return trigger_run(args.inbox, verbose=args.verbose)
 
 
 def _passthrough(tool: str):
@@ -85,7 +115,7 @@ def _demo(args) -> int:
             shutil.copy2(source, inbox / source.name)
             copied += 1
     print(f"copied {copied} sample submissions into {inbox}")
-    code = trigger_run(inbox)
+    code = trigger_run(inbox, verbose=False)
     if code != 0:
         print(f"the nightly DAG run failed (exit {code})", file=sys.stderr)
         return code
@@ -133,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="trigger one run of the nightly DAG now")
     run.add_argument("--inbox", type=Path, help="folder to read (default: GRASSROOTS_INBOX)")
+    run.add_argument("--verbose", action="store_true", help="stream Airflow's log")
     run.set_defaults(handler=_run)
 
     indicators = commands.add_parser("indicators", help="print the indicator table")

@@ -335,10 +335,12 @@ def write_quarantine(conn, quarantine_dir: Path, file_id: int) -> Path:
         f"Tệp / file: {name!r} (file_id {file_id})",
         "Lý do / reasons:",
     ]
+    labels = {c.name: c.label_vi for form in FORMS.values() for c in form.columns}
     for rule_id, severity, row_number, column, value, message_vi, message_en in findings:
         where = f"dòng {row_number}" if row_number else "cả tệp"
+        column_label = f"“{labels.get(column, column)}” ({column})" if column else "-"
         lines.append(
-            f"- [{rule_id} {severity}] {where}, cột {column or '-'}, giá trị {value!r}: "
+            f"- [{rule_id} {severity}] {where}, cột {column_label}, giá trị {value!r}: "
             f"{message_vi} / {message_en}"
         )
     if not findings and reason:

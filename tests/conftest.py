@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TEST_HOME = REPO_ROOT / ".state" / "test-home"
+# GRASSROOTS_TEST_HOME lets two test runs on one machine keep separate warehouses.
+TEST_HOME = Path(os.environ.get("GRASSROOTS_TEST_HOME") or REPO_ROOT / ".state" / "test-home")
 os.environ["GRASSROOTS_HOME"] = str(TEST_HOME)
 os.environ.pop("GRASSROOTS_INBOX", None)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -16,6 +16,8 @@ import io
 import logging
 import os
 import shutil
+import signal
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +32,22 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 IGNORED_PREFIXES = (".", "~$")
+# Crash-safety tests stop the process at named points (SIGKILL, or a pause while the
+# test stops PostgreSQL). Unset in production: the check is one dict lookup.
+FAILPOINT_ENV = "GRASSROOTS_FAILPOINT"
+
+
+def _failpoint(name: str) -> None:
+    spec = os.environ.get(FAILPOINT_ENV, "")
+    if not spec.startswith(name + ":"):
+        return
+    action = spec.split(":", 1)[1]
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action.startswith("pause="):
+        marker = Path(action.split("=", 1)[1])
+        marker.write_text(str(os.getpid()))
+        time.sleep(60)
 
 
 @dataclass
@@ -64,16 +82,37 @@ class IntakeSummary:
 # -- discover and register ------------------------------------------------------------
 
 
-def discover(inbox: Path) -> list[Path]:
-    """Regular files in the inbox (recursively), oldest first; editor temp files skipped."""
-    if not inbox.exists():
+def inbox_path(inbox: str | os.PathLike):
+    """A local folder as pathlib.Path; a URL (s3://, gs://, file://...) as ObjectStoragePath.
+
+    Object storage goes through Airflow's ObjectStoragePath, so a deployment points the
+    inbox at a bucket by configuration alone (credentials from an Airflow connection).
+    """
+    text = str(inbox)
+    if "://" in text:
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(text)
+    return Path(text)
+
+
+def discover(inbox) -> list:
+    """Files in the inbox (recursively); editor temp and hidden files skipped.
+
+    Local files come oldest first, so versions register in the order they arrived.
+    """
+    folder = inbox_path(inbox)
+    if not folder.exists():
         return []
     found = [
         path
-        for path in inbox.rglob("*")
-        if path.is_file() and not path.is_symlink() and not path.name.startswith(IGNORED_PREFIXES)
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith(IGNORED_PREFIXES)
     ]
-    return sorted(found, key=lambda p: (p.stat().st_mtime, str(p)))
+    if isinstance(folder, Path):
+        found = [p for p in found if not p.is_symlink()]
+        return sorted(found, key=lambda p: (p.stat().st_mtime, str(p)))
+    return sorted(found, key=str)
 
 
 def archive_path(archive: Path, sha256: str) -> Path:
@@ -81,55 +120,83 @@ def archive_path(archive: Path, sha256: str) -> Path:
     return archive / sha256[:2] / sha256
 
 
+def _archive(content: bytes, target: Path) -> None:
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    with open(partial, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.chmod(0o444)
+    partial.replace(target)
+
+
 def register(
     conn: psycopg.Connection,
-    files: Iterable[Path],
+    files: Iterable,
     archive: Path,
     run_id: str | None = None,
     *,
     remove_from_inbox: bool = True,
 ) -> IntakeSummary:
-    """Archive each file and record its receipt; a byte-identical resend is a duplicate."""
+    """Archive each file and record its receipt; a byte-identical resend is a duplicate.
+
+    Order per file: archive (fsync) -> registry row (commit) -> delete from inbox ->
+    mark removed. A run stopped anywhere in between is completed by the next run
+    without a second receipt for the same delivery.
+    """
     summary = IntakeSummary()
     for path in files:
         content = path.read_bytes()
         sha256 = hashlib.sha256(content).hexdigest()
         target = archive_path(archive, sha256)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".partial")
-            partial.write_bytes(content)
-            os.fsync(os.open(partial, os.O_RDONLY))
-            partial.chmod(0o444)
-            partial.replace(target)
+        _archive(content, target)
+        _failpoint("register_after_archive")
         with conn.transaction():
-            first = conn.execute(
+            unfinished = conn.execute(
                 "select file_id from landing.received_files"
-                " where sha256 = %s and status <> 'duplicate'",
-                (sha256,),
+                " where sha256 = %s and original_name = %s and not inbox_removed"
+                " order by file_id limit 1",
+                (sha256, path.name),
             ).fetchone()
-            conn.execute(
-                "insert into landing.received_files"
-                " (sha256, original_name, size_bytes, archived_path, status, duplicate_of,"
-                "  status_reason, run_id)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    sha256,
-                    path.name,
-                    len(content),
-                    str(target),
-                    "duplicate" if first else "received",
-                    first[0] if first else None,
-                    f"identical to file {first[0]}" if first else None,
-                    run_id,
-                ),
-            )
-        if first:
-            summary.duplicates += 1
-        else:
-            summary.registered += 1
+            if unfinished:
+                receipt_id = unfinished[0]  # this very delivery, registered by a stopped run
+            else:
+                first = conn.execute(
+                    "select file_id from landing.received_files"
+                    " where sha256 = %s and status <> 'duplicate'",
+                    (sha256,),
+                ).fetchone()
+                receipt_id = conn.execute(
+                    "insert into landing.received_files"
+                    " (sha256, original_name, size_bytes, archived_path, status, duplicate_of,"
+                    "  status_reason, run_id)"
+                    " values (%s, %s, %s, %s, %s, %s, %s, %s) returning file_id",
+                    (
+                        sha256,
+                        path.name,
+                        len(content),
+                        str(target),
+                        "duplicate" if first else "received",
+                        first[0] if first else None,
+                        f"identical to file {first[0]}" if first else None,
+                        run_id,
+                    ),
+                ).fetchone()[0]
+                if first:
+                    summary.duplicates += 1
+                else:
+                    summary.registered += 1
+        _failpoint("register_after_commit")
         if remove_from_inbox:
             path.unlink()
+            conn.execute(
+                "update landing.received_files set inbox_removed = true where file_id = %s",
+                (receipt_id,),
+            )
+            conn.commit()
     return summary
 
 
@@ -159,6 +226,7 @@ def process_pending(
     from grassroots.registry import Registry
 
     registry = registry or Registry.load()
+    restore_quarantine_copies(conn, quarantine_dir)
     pending = pending_files(conn)
     summary = IntakeSummary()
     for number, batch in enumerate(_batches(pending, batch_size), start=1):
@@ -225,26 +293,33 @@ def load_batch(
         for form_code, frame in result.typed.items():
             rows = frame[frame["file_id"].isin(accepted)]
             summary.rows_loaded += _copy_rows(cur, FORMS[form_code].raw_table, rows)
+        _failpoint("load_after_copy")
+        outcomes = []
         for item in parsed:
             form_code, unit_code, period = identity.get(item.file_id, (None, None, None))
-            if item.file_id in rejected:
-                reasons = _reasons(result.findings, item.file_id)
-                cur.execute(
-                    "update landing.received_files set status = 'quarantined', form_code = %s,"
-                    " unit_code = %s, period = %s, status_reason = %s,"
-                    " status_changed_at = now(), run_id = %s where file_id = %s",
-                    (form_code, unit_code, period, reasons, run_id, item.file_id),
-                )
-                summary.quarantined += 1
-            else:
-                cur.execute(
-                    "update landing.received_files set status = 'loaded', form_code = %s,"
-                    " unit_code = %s, period = %s, status_reason = null,"
-                    " status_changed_at = now(), run_id = %s where file_id = %s",
-                    (form_code, unit_code, period, run_id, item.file_id),
-                )
-                summary.loaded += 1
-        summary.superseded = _supersede(cur)
+            is_rejected = item.file_id in rejected
+            reason = _reasons(result.findings, item.file_id) if is_rejected else None
+            status = "quarantined" if is_rejected else "loaded"
+            outcomes.append((item.file_id, status, form_code, unit_code, period, reason))
+        summary.quarantined = sum(1 for o in outcomes if o[1] == "quarantined")
+        summary.loaded = len(outcomes) - summary.quarantined
+        # One statement for the whole batch, not one round trip per file.
+        ids, statuses, forms, units, periods, reasons = (
+            list(c) for c in zip(*outcomes, strict=True)
+        )
+        cur.execute(
+            """
+            update landing.received_files as f
+            set status = o.status, form_code = o.form_code, unit_code = o.unit_code,
+                period = o.period, status_reason = o.reason, status_changed_at = now(),
+                loaded_at = case when o.status = 'loaded' then now() end, run_id = %s
+            from unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                        %s::text[]) as o (file_id, status, form_code, unit_code, period, reason)
+            where f.file_id = o.file_id
+            """,
+            (run_id, ids, statuses, forms, units, periods, reasons),
+        )
+        summary.superseded = _supersede(cur, [o[0] for o in outcomes if o[1] == "loaded"])
     for rule in (f.rule_id for f in result.findings if f.severity == "error"):
         summary.errors_by_rule[rule] = summary.errors_by_rule.get(rule, 0) + 1
     # The quarantine copy is written after commit: the registry is the source of truth,
@@ -289,27 +364,59 @@ def _reasons(findings, file_id: int) -> str:
     return "; ".join(sorted({f"{f.rule_id}: {f.message_vi}" for f in errors}))[:2000]
 
 
-def _supersede(cur) -> int:
-    """Older loaded versions of the same form, unit and period become 'superseded'."""
+def _supersede(cur, loaded_ids: list[int]) -> int:
+    """Number the accepted versions of the keys this batch touched; older ones step down.
+
+    Only the form/unit/period keys of the batch are looked at, so a night's cost
+    follows the new files, not the size of the registry.
+    """
+    if not loaded_ids:
+        return 0
     cur.execute(
         """
-        with ranked as (
-            select file_id,
-                   first_value(file_id) over (
-                       partition by form_code, unit_code, period
-                       order by received_at desc, file_id desc
+        with touched as (
+            select distinct form_code, unit_code, period
+            from landing.received_files where file_id = any(%(ids)s)
+        ),
+        ranked as (
+            select f.file_id,
+                   row_number() over keyed as version,
+                   last_value(f.file_id) over (
+                       keyed rows between unbounded preceding and unbounded following
                    ) as newest
-            from landing.received_files
-            where status = 'loaded'
+            from landing.received_files as f
+            join touched using (form_code, unit_code, period)
+            where f.status in ('loaded', 'superseded')
+            window keyed as (
+                partition by f.form_code, f.unit_code, f.period
+                order by f.received_at, f.file_id
+            )
+        ),
+        updated as (
+            update landing.received_files as f
+            set version = ranked.version,
+                status = case when ranked.file_id = ranked.newest
+                              then 'loaded' else 'superseded' end,
+                superseded_by = nullif(ranked.newest, ranked.file_id),
+                superseded_at = case
+                    when ranked.file_id = ranked.newest then null
+                    else coalesce(f.superseded_at, now())
+                end,
+                status_reason = case
+                    when ranked.file_id = ranked.newest then null
+                    else 'replaced by file ' || ranked.newest
+                end
+            from ranked
+            where f.file_id = ranked.file_id
+              and (f.version is distinct from ranked.version
+                   or (f.status = 'loaded' and ranked.file_id <> ranked.newest))
+            returning f.status
         )
-        update landing.received_files as f
-        set status = 'superseded', superseded_by = ranked.newest,
-            status_reason = 'replaced by file ' || ranked.newest, status_changed_at = now()
-        from ranked
-        where f.file_id = ranked.file_id and ranked.file_id <> ranked.newest
-        """
+        select count(*) from updated where status = 'superseded'
+        """,
+        {"ids": loaded_ids},
     )
-    return cur.rowcount
+    return cur.fetchone()[0]
 
 
 def write_quarantine(conn, quarantine_dir: Path, file_id: int) -> Path:
@@ -349,6 +456,20 @@ def write_quarantine(conn, quarantine_dir: Path, file_id: int) -> Path:
         "\n".join(lines) + "\n", encoding="utf-8"
     )
     return target
+
+
+def restore_quarantine_copies(conn: psycopg.Connection, quarantine_dir: Path) -> int:
+    """Write the quarantine copies a stopped run committed but did not write yet."""
+    missing = [
+        file_id
+        for (file_id,) in conn.execute(
+            "select file_id from landing.received_files where status = 'quarantined'"
+        ).fetchall()
+        if not (quarantine_dir / f"{file_id:08d}.reasons.txt").exists()
+    ]
+    for file_id in missing:
+        write_quarantine(conn, quarantine_dir, file_id)
+    return len(missing)
 
 
 def account(conn: psycopg.Connection) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import psycopg
 
@@ -14,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def discover_inbox(inbox: str | None = None) -> list[str]:
-    folder = Path(inbox) if inbox else paths().inbox
+    folder = inbox or str(paths().inbox)
     files = intake.discover(folder)
     log.info("inbox %s: %d files", folder, len(files))
     return [str(p) for p in files]
@@ -22,7 +21,9 @@ def discover_inbox(inbox: str | None = None) -> list[str]:
 
 def register_files(dsn: str, files: list[str], run_id: str | None = None) -> dict:
     with psycopg.connect(dsn) as conn:
-        summary = intake.register(conn, [Path(f) for f in files], paths().archive, run_id)
+        summary = intake.register(
+            conn, [intake.inbox_path(f) for f in files], paths().archive, run_id
+        )
     log.info("registered %d new files, %d duplicates", summary.registered, summary.duplicates)
     return {"registered": summary.registered, "duplicates": summary.duplicates}
 
@@ -48,7 +49,11 @@ def quality_summary(dsn: str, run_id: str | None = None) -> dict:
     for rule_id, severity, count in findings:
         log.info("this run: %s %s x%d", rule_id, severity, count)
     if accounting["received"]:
-        log.warning("%d files registered but not yet processed", accounting["received"])
+        # Every file must end loaded, quarantined, superseded or duplicate: fail loudly
+        # (and alert) rather than let a file wait unseen.
+        raise RuntimeError(
+            f"{accounting['received']} registered files were not processed; rerun the night"
+        )
     return {
         "files": accounting,
         "findings": [{"rule_id": r, "severity": s, "count": c} for r, s, c in findings],

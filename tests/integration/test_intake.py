@@ -116,3 +116,44 @@ def test_a_batch_with_a_failing_file_is_retried_file_by_file(
         assert calls == [2, 1, 1]
         assert summary.loaded == 2
         assert conn.execute("select count(*) from raw.form_dv").fetchone() == (2,)
+
+
+def test_versions_are_numbered_and_dated(empty_warehouse, tmp_path):
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        _run(conn, tmp_path, {"v1.csv": _dv(100)})
+        _run(conn, tmp_path, {"v2.csv": _dv(110)})
+        _run(conn, tmp_path, {"v3.csv": _dv(120)})
+        rows = conn.execute(
+            "select original_name, version, status, loaded_at is not null,"
+            " superseded_at is not null from landing.received_files order by file_id"
+        ).fetchall()
+    assert rows == [
+        ("v1.csv", 1, "superseded", True, True),
+        ("v2.csv", 2, "superseded", True, True),
+        ("v3.csv", 3, "loaded", True, False),
+    ]
+
+
+def test_two_versions_in_one_batch_keep_only_the_newest_current(empty_warehouse, tmp_path):
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        summary = _run(conn, tmp_path, {"a.csv": _dv(100), "b.csv": _dv(130)})
+        assert summary.superseded == 1
+        current = conn.execute(
+            "select count(*) from landing.received_files where status = 'loaded'"
+        ).fetchone()
+    assert current == (1,)
+
+
+def test_inbox_may_be_object_storage(empty_warehouse, tmp_path):
+    """A URL inbox goes through Airflow's ObjectStoragePath (file:// here, s3:// in production)."""
+    inbox = tmp_path / "bucket"
+    inbox.mkdir()
+    (inbox / "dv.csv").write_text(_dv(100), encoding="utf-8")
+    found = intake.discover(f"file://{inbox}")
+    assert [type(p).__name__ for p in found] == ["ObjectStoragePath"]
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        registered = intake.register(conn, found, paths().archive, "object-storage")
+        intake.process_pending(conn, paths().quarantine, "object-storage")
+        assert registered.registered == 1
+        assert conn.execute("select status from landing.received_files").fetchone() == ("loaded",)
+    assert list(inbox.iterdir()) == []

@@ -31,6 +31,21 @@ create table if not exists landing.received_files (
     status_changed_at timestamptz not null default now(),
     run_id text
 );
+-- Columns added after the first release: idempotent upgrades of existing warehouses.
+alter table landing.received_files
+    add column if not exists version integer,
+    add column if not exists loaded_at timestamptz,
+    add column if not exists superseded_at timestamptz,
+    add column if not exists inbox_removed boolean not null default false;
+comment on column landing.received_files.version is
+    'Accepted version number of this form, unit and period (1 = first accepted file).';
+comment on column landing.received_files.loaded_at is
+    'When this version became current (loaded).';
+comment on column landing.received_files.superseded_at is
+    'When a newer accepted version replaced it; null while current.';
+comment on column landing.received_files.inbox_removed is
+    'The inbox copy was deleted after archiving (false only if a run stopped in between).';
+
 create unique index if not exists received_files_one_original_per_hash
     on landing.received_files (sha256) where status <> 'duplicate';
 comment on table landing.received_files is

@@ -20,5 +20,8 @@ select
     cast(superseded_by as bigint) as superseded_by_file_id,
     cast(status_reason as text) as status_reason,
     cast(status_changed_at as timestamptz) as status_changed_at,
-    cast(run_id as text) as run_id
+    cast(run_id as text) as run_id,
+    cast(version as integer) as submission_version,
+    cast(loaded_at as timestamptz) as current_from,
+    cast(superseded_at as timestamptz) as current_to
 from source

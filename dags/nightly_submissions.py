@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Asset, Connection, Param, dag, task
+from airflow.sdk.exceptions import AirflowNotFoundException
 
-from grassroots.config import WAREHOUSE_CONN_ID
+from grassroots.config import SMTP_CONN_ID, WAREHOUSE_CONN_ID
 from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group
 
 RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")
@@ -60,10 +61,31 @@ def nightly_submissions():
 
         return quality_summary(_dsn(), run_id)
 
+    @task
+    def send_digests(summary: dict, run_id=None) -> dict:
+        from grassroots.alerts import SmtpSettings
+        from grassroots.pipeline import send_quality_digests
+
+        smtp = None
+        try:
+            conn = Connection.get(SMTP_CONN_ID)
+        except AirflowNotFoundException:  # no SMTP configured: digests are written to disk
+            conn = None
+        if conn is not None:
+            smtp = SmtpSettings(
+                host=conn.host,
+                port=conn.port or 25,
+                sender=conn.extra_dejson.get("from_email", "grassroots@localhost"),
+                user=conn.login or None,
+                password=conn.password or None,
+                starttls=bool(conn.extra_dejson.get("starttls", False)),
+            )
+        return send_quality_digests(_dsn(), run_id, smtp)
+
     loaded = parse_validate_load(register(discover()))
     # The summary does not wait for dbt: staff get it even on a night the build fails,
     # and a failed build still fails the run.
-    loaded >> [dbt_task_group(), quality_summary()]
+    loaded >> [dbt_task_group(), send_digests(quality_summary())]
 
 
 nightly_submissions()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WAREHOUSE_CONN_ID = "grassroots_warehouse"
+SMTP_CONN_ID = "grassroots_smtp"
 WAREHOUSE_DB = "grassroots"
 AIRFLOW_DB = "airflow"
 LOADER_ROLE = "grassroots_loader"

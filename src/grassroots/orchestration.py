@@ -8,16 +8,39 @@ dbt's in-process runner. The warehouse connection comes from the Airflow connect
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from grassroots.alerts import task_failure_alert
-from grassroots.config import DBT_PROJECT_DIR, WAREHOUSE_CONN_ID
+from grassroots.config import DBT_PROJECT_DIR, SMTP_CONN_ID, WAREHOUSE_CONN_ID
+
+
+def failure_callbacks() -> list:
+    """Log every failure; mail operators too when GRASSROOTS_OPERATOR_EMAILS is set."""
+    callbacks = [task_failure_alert]
+    operators = os.environ.get("GRASSROOTS_OPERATOR_EMAILS", "").strip()
+    if operators:
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        callbacks.append(
+            SmtpNotifier(
+                to=[address.strip() for address in operators.split(",")],
+                smtp_conn_id=SMTP_CONN_ID,
+                subject="[grassroots] {{ ti.dag_id }}.{{ ti.task_id }} failed",
+                html_content=(
+                    "Task {{ ti.task_id }} of run {{ ti.run_id }} failed after"
+                    " {{ ti.try_number }} tries: {{ exception }}"
+                ),
+            )
+        )
+    return callbacks
+
 
 DEFAULT_ARGS = {
     "owner": "grassroots-data-team",
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
-    "on_failure_callback": task_failure_alert,
+    "on_failure_callback": failure_callbacks(),
 }
 
 

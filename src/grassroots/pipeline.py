@@ -59,3 +59,23 @@ def quality_summary(dsn: str, run_id: str | None = None) -> dict:
         "findings": [{"rule_id": r, "severity": s, "count": c} for r, s, c in findings],
         "quarantine_dir": str(paths().quarantine),
     }
+
+
+def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:
+    """Build the night's digests, keep a copy under <home>/digests/, send them if SMTP is set."""
+    from grassroots.alerts import build_digests, send_digests
+
+    with psycopg.connect(dsn) as conn:
+        digests = build_digests(conn, run_id)
+    folder = paths().home / "digests" / "".join(c if c.isalnum() else "_" for c in run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, digest in enumerate(digests, start=1):
+        (folder / f"{number:03d}.txt").write_text(
+            f"To: {digest.recipient_name} <{digest.recipient}>\nSubject: {digest.subject}\n\n"
+            f"{digest.body}\n",
+            encoding="utf-8",
+        )
+    sent = send_digests(digests, smtp) if smtp else 0
+    if not smtp:
+        log.info("no SMTP connection configured: %d digests written to %s", len(digests), folder)
+    return {"digests": len(digests), "sent": sent, "folder": str(folder)}

@@ -65,6 +65,10 @@ def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "GX_ANALYTICS_ENABLED": "false",
+        # No usage telemetry: the network here reaches only package registries.
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
+        "SCARF_NO_ANALYTICS": "true",
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
     }
     env = dict(os.environ)

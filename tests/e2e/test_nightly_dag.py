@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from decimal import Decimal
 
+import pandas as pd
 import psycopg
 import pytest
 
 from grassroots.cli import trigger_run
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.intake import account
+from grassroots.registry import Registry
 from tests.conftest import reset_intake
 from tests.e2e.demo_expectations import EXPECTED_INDICATORS, EXPECTED_QUARANTINE
+from tests.smtp_server import MailSink, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +43,25 @@ def _snapshot(conn) -> dict:
 
 
 @pytest.fixture(scope="module")
-def first_run(warehouse):
+def smtp(warehouse):
+    """A real SMTP server; the DAG reaches it through AIRFLOW_CONN_GRASSROOTS_SMTP."""
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    os.environ["AIRFLOW_CONN_GRASSROOTS_SMTP"] = json.dumps(
+        {"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+         "extra": {"from_email": "grassroots@test.example"}}
+    )  # fmt: skip
+    yield sink
+    controller.stop()
+    os.environ.pop("AIRFLOW_CONN_GRASSROOTS_SMTP", None)
+
+
+@pytest.fixture(scope="module")
+def first_run(warehouse, smtp):
     reset_intake(warehouse)
     inbox = _fill_inbox()
     assert trigger_run(inbox) == 0
@@ -87,11 +110,53 @@ def test_indicator_values_match_hand_computed(first_run, key):
     assert round(Decimal(row[0]), 2) == Decimal(str(EXPECTED_INDICATORS[key]))
 
 
-def test_rerun_with_the_same_files_changes_nothing(first_run, warehouse):
+def _district_of(unit_code: str, period: str) -> str | None:
+    if len(unit_code) == 3:
+        return unit_code
+    parent = (
+        Registry.load()
+        .commune_parents_in_year(pd.Series([unit_code]), pd.Series([int(period[:4])]))
+        .iloc[0]
+    )
+    return parent if isinstance(parent, str) else None
+
+
+def test_each_district_gets_one_digest_naming_its_files_rows_columns_and_rules(first_run, smtp):
+    routing = {"183": "bantochuc.caoloc@langson.example.vn",
+               "180": "bantochuc.trangdinh@langson.example.vn",
+               "073": "bantochuc.chiemhoa@tuyenquang.example.vn",
+               "027": "bantochuc.meovac@hagiang.example.vn"}  # fmt: skip
+    quarantined = first_run.execute(
+        "select f.original_name, f.unit_code, f.period, v.rule_id, v.row_number"
+        " from landing.received_files f join landing.validation_findings v using (file_id)"
+        " where f.status = 'quarantined' and v.severity = 'error'"
+    ).fetchall()
+    checked = 0
+    for name, unit, period, rule_id, row_number in quarantined:
+        district = _district_of(unit, period) if unit and period else None
+        if district not in routing:
+            continue
+        messages = smtp.to(routing[district])
+        assert len(messages) == 1, (district, len(messages))
+        text = messages[0].text
+        assert name in text and f"[{rule_id}," in text
+        if row_number:
+            assert f"dòng {row_number}" in text
+        assert "cột “" in text or "cả tệp" in text
+        checked += 1
+    assert checked >= 10
+    board = smtp.to("dulieu@bantochuc.example.vn")
+    assert len(board) == 1 and "bị trả lại: 14" in board[0].text
+
+
+def test_rerun_with_the_same_files_changes_nothing(first_run, warehouse, smtp):
     before = _snapshot(first_run)
     counts_before = account(first_run)
-    # The same night again with an empty inbox, then every file delivered a second time.
+    # The same night again with an empty inbox (a clean night: the summary only) ...
+    smtp.received.clear()
     assert trigger_run(paths().inbox) == 0
+    assert [r.recipients for r in smtp.received] == [["dulieu@bantochuc.example.vn"]]
+    # ... then every file delivered a second time.
     _fill_inbox()
     assert trigger_run(paths().inbox) == 0
     assert _snapshot(first_run) == before

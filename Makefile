@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE :=
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install demo test lint unit integration e2e docs clean stop bench
+.PHONY: install demo test lint unit integration e2e docs clean stop bench bench-quick
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,14 @@ docs: install
 	$(BIN)/grassroots setup
 	$(BIN)/grassroots dbt docs generate
 	@echo "serve with: $(BIN)/grassroots dbt docs serve --port 8081"
+
+# Intake benchmark on its own state folder (.state/bench): national year, full history
+# 2008-2025 and a 1 % night, each next to a floor (csv/calamine + one COPY). See bench/run.py.
+bench: install
+	$(BIN)/python bench/run.py
+
+bench-quick: install
+	$(BIN)/python bench/run.py --scale province --years 2022-2024 --skip-history
 
 stop:
 	-$(BIN)/grassroots warehouse stop

@@ -216,12 +216,18 @@ def build_digests(
     ]
     summary += [f"- {rule} ({severity}): {n}" for (rule, severity), n in dict(by_rule).items()]
     summary.append(f"- Thư chi tiết đã gửi cho {len(digests)} đầu mối phụ trách.")
+    # The board gets one message too: the summary, followed by the files no district
+    # answers for (unknown unit, unreadable file) when there are any.
+    board_emails = set(board.recipient_email)
+    details = {d.recipient: d for d in digests if d.recipient in board_emails}
+    digests = [d for d in digests if d.recipient not in board_emails]
     for email, name in zip(board.recipient_email, board.recipient_name, strict=True):
-        digests.append(
-            Digest(
-                email, name, f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}", "\n".join(summary)
-            )
-        )
+        body, file_ids = "\n".join(summary), []
+        if email in details:
+            body += "\n\nCác tệp chưa xác định được nơi phụ trách:\n\n" + details[email].body
+            file_ids = details[email].file_ids
+        subject = f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}"
+        digests.append(Digest(email, name, subject, body, file_ids))
     return digests
 
 

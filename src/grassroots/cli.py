@@ -140,10 +140,39 @@ def _demo_data(args) -> int:
     return 0
 
 
+def _generate(args) -> int:
+    from grassroots.generate import generate, parse_years
+
+    summary = generate(
+        args.out,
+        scale=args.scale,
+        years=parse_years(args.years),
+        error_rate=args.error_rate,
+        xlsx_share=args.xlsx_share,
+        seed=args.seed,
+        manifest=args.manifest,
+        province=args.province,
+    )
+    print(
+        f"wrote {summary.files} files ({summary.xlsx} XLSX, {summary.rows} rows, "
+        f"{summary.bytes / 1e6:.1f} MB) to {args.out} in {summary.seconds:.1f} s; "
+        f"{sum(summary.broken_by_rule.values())} broken, listed in {summary.manifest}"
+    )
+    return 0
+
+
 def _suites(args) -> int:
     from grassroots.validation.suites import write_suites
 
     for path in write_suites(args.out):
+        print(path)
+    return 0
+
+
+def _templates(args) -> int:
+    from grassroots.templates import write_templates
+
+    for path in write_templates(args.out):
         print(path)
     return 0
 
@@ -191,9 +220,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo_data.add_argument("--out", type=Path, default=DEMO_INBOX)
     demo_data.set_defaults(handler=_demo_data)
 
+    from grassroots.generate import DEFAULT_PROVINCE, DEFAULT_SEED, SCALES
+
+    gen = commands.add_parser("generate", help="synthetic submissions over the real registry")
+    gen.add_argument("--scale", choices=SCALES, default="demo")
+    gen.add_argument("--years", default="2008-2025", help="e.g. 2008-2025, 2024 or 2016,2020")
+    gen.add_argument("--out", type=Path, required=True, help="inbox folder to write")
+    gen.add_argument("--error-rate", type=float, default=0.01, help="share of broken files")
+    gen.add_argument("--xlsx-share", type=float, default=0.2)
+    gen.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    gen.add_argument("--province", default=DEFAULT_PROVINCE, help="for --scale province")
+    gen.add_argument("--manifest", type=Path, help="default: <out>_manifest.csv beside <out>")
+    gen.set_defaults(handler=_generate)
+
     suites = commands.add_parser("suites", help="write the GX suites from the form definitions")
     suites.add_argument("--out", type=Path, default=REPO_ROOT / "expectations")
     suites.set_defaults(handler=_suites)
+
+    templates = commands.add_parser("templates", help="write blank XLSX templates, one per form")
+    templates.add_argument("--out", type=Path, required=True, help="folder to write them to")
+    templates.set_defaults(handler=_templates)
     return parser
 
 

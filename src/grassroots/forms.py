@@ -232,6 +232,25 @@ FORM_CT = Form(
 FORMS: dict[str, Form] = {f.code: f for f in (FORM_CB, FORM_DV, FORM_TC, FORM_CT)}
 
 
+# --- spreadsheet number formats (blank templates) ------------------------------------
+
+TEXT_FORMAT = "@"  # Excel "Text": codes keep their leading zeros as typed
+YEAR_FORMAT = "0"  # no grouping: 2024, not 2.024
+INT_FORMAT = "#,##0"
+NUMBER_FORMAT = "#,##0.0#"
+
+
+def excel_number_format(column: Column) -> str:
+    """The cell format a template gives the column (Excel shows grouping per locale)."""
+    if column.name == "report_year":
+        return YEAR_FORMAT
+    if column.kind == "int":
+        return INT_FORMAT
+    if column.kind == "number":
+        return NUMBER_FORMAT
+    return TEXT_FORMAT
+
+
 # --- text folding shared by header matching and enum matching -------------------
 
 _SPACES = re.compile(r"\s+")

@@ -14,7 +14,7 @@ from typing import Protocol
 import pandas as pd
 
 from grassroots.forms import Form, enum_index, fold, rating_index, strip_diacritics
-from grassroots.reader import ParsedFile
+from grassroots.reader import ParsedFile, batch_frame
 from grassroots.validation.values import (
     normalize_code,
     parse_ints,
@@ -96,12 +96,6 @@ def has_fixed_width(form_code: str, column: str) -> bool:
     return _code_widths(form_code, column, pd.Series([2020])) is not None
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Object column of stripped text, None for empty (what GX treats as missing)."""
-    out = values.astype(object).where(values.notna(), None)
-    return out.map(lambda v: (str(v).strip() or None) if v is not None else None).astype(object)
-
-
 def _flag(mask: pd.Series, known: pd.Series) -> pd.Series:
     """Object column True/False where the check applies, None where it does not."""
     return mask.astype(bool).astype(object).where(known.astype(bool), None)
@@ -141,20 +135,9 @@ def _lookup_rating(values: pd.Series, years: pd.Series) -> pd.Series:
 
 
 def concat_rows(form: Form, items: list[ParsedFile]) -> pd.DataFrame:
-    parts = []
-    for item in items:
-        frame = item.frame.copy()
-        frame.insert(0, FILE_ID, item.file_id)
-        parts.append(frame)
-    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    for column in (FILE_ID, ROW_NUMBER):
-        rows[column] = (rows[column] if column in rows else pd.Series(dtype="int64")).astype(
-            "int64"
-        )
-    for column in form.column_names:
-        rows[column] = _text(rows[column]) if column in rows else None
-        rows[column] = rows[column].astype(object)
-    rows = rows[[FILE_ID, ROW_NUMBER, *form.column_names]].reset_index(drop=True)
+    """The rows of all files of the form, one frame built once per batch (the reader
+    keeps plain records per file: cells are already stripped text or None)."""
+    rows = batch_frame(items, form)
     rows[POSITION] = range(len(rows))
     return rows
 

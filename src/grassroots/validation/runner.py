@@ -264,7 +264,16 @@ def _suppress(raw: list[_Raw], missing: dict[int, set[str]]) -> list[Finding]:
 
 def _problem_findings(item: ParsedFile) -> list[Finding]:
     return [
-        Finding(item.file_id, p.rule_id, "error", None, None, None, p.message_vi, p.message_en)
+        Finding(
+            item.file_id,
+            p.rule_id,
+            p.severity,
+            p.row_number,
+            p.column,
+            p.value,
+            p.message_vi,
+            p.message_en,
+        )
         for p in item.problems
     ]
 

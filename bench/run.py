@@ -1,0 +1,321 @@
+"""Intake benchmark: generated submissions -> warehouse, stage by stage, next to a floor.
+
+Scenarios (each on the bench's own state folder, .state/bench, never the demo's):
+  year     one year (default 2024) into an EMPTY warehouse
+  history  every year (default 2008-2025) into an EMPTY warehouse   (--skip-history: off)
+  night    1 % new files (resends with new values) on top of the history (or of `year`)
+
+Per scenario: register, parse, validate, load (inside process_pending, timed by wrapping
+the package functions), dbt build, total; and the FLOOR measured on the same files in the
+same run: stdlib csv (python-calamine for the XLSX share) + one COPY per form into plain
+text tables. Generation is not timed. Results: bench/results/<timestamp>.json.
+
+    .venv/bin/python bench/run.py                      # national: year, history, night
+    .venv/bin/python bench/run.py --scale province --years 2022-2024 --skip-history
+    .venv/bin/python bench/run.py --profile            # cProfile of intake -> results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+os.environ.setdefault("GRASSROOTS_HOME", str(REPO / ".state" / "bench"))
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+
+import psycopg  # noqa: E402
+
+from grassroots import intake  # noqa: E402
+from grassroots.config import WAREHOUSE_DB, paths  # noqa: E402
+from grassroots.generate import generate, parse_years  # noqa: E402
+
+TIMES: dict[str, float] = defaultdict(float)
+
+
+@contextmanager
+def timed(stage: str):
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        TIMES[stage] += time.perf_counter() - started
+
+
+def _wrap(module, name: str, stage: str) -> None:
+    """Time every call of module.name under `stage` (the intake calls them by name)."""
+    original = getattr(module, name, None)
+    if original is None or getattr(original, "_bench", False):
+        return
+
+    def wrapper(*args, **kwargs):
+        with timed(stage):
+            return original(*args, **kwargs)
+
+    wrapper._bench = True
+    setattr(module, name, wrapper)
+
+
+def instrument() -> None:
+    import grassroots.reader as reader
+    import grassroots.validation.runner as runner
+
+    # Whatever the intake calls by these names is timed; nested calls are not counted twice
+    # because each stage wraps a disjoint function.
+    for module, name in ((intake, "parse_content"), (reader, "parse_content")):
+        _wrap(module, name, "parse")
+    for name in ("parse_batch", "read_batch"):  # per-batch readers, if the intake has them
+        _wrap(intake, name, "parse")
+    _wrap(runner, "validate_batch", "validate")
+    _wrap(intake, "load_batch", "load")
+
+
+# --- warehouse --------------------------------------------------------------------------
+
+
+def warehouse_url() -> str:
+    from grassroots.runtime import setup
+    from grassroots.warehouse import Warehouse
+
+    setup(quiet=True)
+    return Warehouse().url()
+
+
+def empty_warehouse() -> str:
+    """Drop and recreate the warehouse database and the archive: an EMPTY warehouse."""
+    from grassroots.warehouse import Warehouse
+
+    warehouse = Warehouse()
+    warehouse.start()
+    with psycopg.connect(warehouse.admin_url("postgres"), autocommit=True) as admin:
+        admin.execute(f"drop database if exists {WAREHOUSE_DB} with (force)")
+    warehouse.bootstrap()
+    for folder in (paths().archive, paths().quarantine):
+        shutil.rmtree(folder, ignore_errors=True)
+    return warehouse.url()
+
+
+def dbt_build() -> int:
+    command = [sys.executable, "-m", "grassroots.cli", "dbt", "build", "--quiet"]
+    return subprocess.run(command, cwd=REPO, check=False).returncode
+
+
+# --- floor: the least any intake must do ------------------------------------------------
+
+
+def _floor_rows(path: Path) -> list[list[str]]:
+    content = path.read_bytes()
+    if content[:2] == b"PK":
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
+        return [[str(c) for c in row] for row in sheet.to_python()][1:]
+    if content[:2] == b"\xff\xfe":
+        text, delimiter = content.decode("utf-16"), "\t"
+    else:
+        text, delimiter = content.decode("utf-8-sig"), ","
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]
+
+
+def floor(files: list[Path], url: str) -> dict[str, float]:
+    """Read every file (csv module / calamine) and COPY all rows, per form, once."""
+    started = time.perf_counter()
+    by_form: dict[str, list[list[str]]] = defaultdict(list)
+    for path in files:
+        form = path.name[:2]
+        for row in _floor_rows(path):
+            by_form[form].append([path.name, *row])
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        for form, rows in by_form.items():
+            table = f"public.bench_floor_{form.lower()}"
+            cur.execute(f"drop table if exists {table}")
+            cur.execute(f"create table {table} ({', '.join(f'c{i} text' for i in range(11))})")
+            buffer = io.StringIO()
+            pad = [""] * 11
+            csv.writer(buffer, lineterminator="\n").writerows((r + pad)[:11] for r in rows)
+            with cur.copy(f"copy {table} from stdin with (format csv)") as copy:
+                copy.write(buffer.getvalue())
+        for form in by_form:  # the floor leaves nothing behind
+            cur.execute(f"drop table public.bench_floor_{form.lower()}")
+    copy_seconds = time.perf_counter() - started
+    rows = sum(len(r) for r in by_form.values())
+    return {"read": read, "copy": copy_seconds, "total": read + copy_seconds, "rows": rows}
+
+
+# --- scenarios --------------------------------------------------------------------------
+
+
+def intake_run(inbox: Path, url: str, profile: Path | None = None) -> dict:
+    TIMES.clear()
+    files = intake.discover(inbox)
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        with timed("register"):
+            registered = intake.register(conn, files, paths().archive, "bench")
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        with timed("process"):
+            summary = intake.process_pending(conn, paths().quarantine, "bench")
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+    intake_seconds = time.perf_counter() - started
+    with timed("dbt"):
+        dbt_code = dbt_build()
+    stages = dict(TIMES)
+    inner = sum(stages.get(s, 0.0) for s in ("parse", "validate", "load"))
+    stages["other"] = stages.get("process", 0.0) - inner
+    stages["intake"] = intake_seconds
+    stages["total"] = intake_seconds + stages["dbt"]
+    return {
+        "files": len(files),
+        "registered": registered.registered,
+        "summary": summary.as_dict(),
+        "dbt_exit": dbt_code,
+        "seconds": stages,
+    }
+
+
+def scenario(name, inbox, url, args, *, fresh: bool) -> dict:
+    files = sorted(p for p in inbox.iterdir() if p.is_file())
+    # The floor reads the same files before the intake moves them out of the inbox.
+    floor_result = floor(files, admin_url())
+    profile = BENCH_DIR / "results" / f"{args.stamp}-{name}.prof" if args.profile else None
+    result = intake_run(inbox, url, profile)
+    result.update(name=name, fresh_warehouse=fresh, floor=floor_result)
+    intake_seconds = result["seconds"]["intake"]
+    result["ratio_intake_to_floor"] = intake_seconds / floor_result["total"]
+    print_result(result)
+    return result
+
+
+def print_result(result: dict) -> None:
+    s, f = result["seconds"], result["floor"]
+    print(
+        f"\n== {result['name']}: {result['files']} files, {f['rows']} rows, "
+        f"{result['summary'].get('loaded')} loaded, {result['summary'].get('quarantined')}"
+        f" quarantined, dbt exit {result['dbt_exit']}"
+    )
+    print(f"  {'stage':<10}{'seconds':>10}   floor")
+    for stage in ("register", "parse", "validate", "load", "other", "intake", "dbt", "total"):
+        floor_text = {
+            "parse": f"read {f['read']:.1f}",
+            "load": f"COPY {f['copy']:.1f}",
+            "intake": f"{f['total']:.1f}  (x{result['ratio_intake_to_floor']:.1f})",
+        }.get(stage, "")
+        print(f"  {stage:<10}{s.get(stage, 0.0):>10.1f}   {floor_text}")
+
+
+def night_inbox(out: Path, args, base_files: int) -> Path:
+    """1 % of the warehouse's files as new versions (same units and periods, new values)."""
+    pool = out.parent / "night_pool"
+    shutil.rmtree(pool, ignore_errors=True)
+    years = parse_years(args.history if not args.skip_history else args.years)
+    generate(
+        pool,
+        scale=args.scale,
+        years=years,
+        error_rate=args.error_rate,
+        seed=args.seed + 1,
+        province=args.province,
+    )
+    candidates = sorted(pool.iterdir())
+    chosen = random.Random(args.seed).sample(candidates, max(1, round(0.01 * base_files)))
+    out.mkdir(parents=True, exist_ok=True)
+    for path in chosen:
+        shutil.move(path, out / path.name)
+    shutil.rmtree(pool)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="national", choices=["demo", "province", "national"])
+    parser.add_argument("--years", default="2024", help="the single-load scenario's years")
+    parser.add_argument("--history", default="2008-2025", help="the history scenario's years")
+    parser.add_argument("--skip-history", action="store_true")
+    parser.add_argument("--skip-night", action="store_true")
+    parser.add_argument("--province", default="20")
+    parser.add_argument("--error-rate", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=20250701)
+    parser.add_argument("--profile", action="store_true", help="cProfile the intake")
+    parser.add_argument("--work", type=Path, default=REPO / ".state" / "bench-data")
+    args = parser.parse_args(argv)
+    args.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (BENCH_DIR / "results").mkdir(exist_ok=True)
+    instrument()
+    warehouse_url()  # warehouse + dbt manifest once
+    results = []
+
+    def prepare(name: str, years: str) -> Path:
+        inbox = args.work / name / "inbox"
+        shutil.rmtree(inbox.parent, ignore_errors=True)
+        summary = generate(
+            inbox,
+            scale=args.scale,
+            years=parse_years(years),
+            error_rate=args.error_rate,
+            seed=args.seed,
+            province=args.province,
+        )
+        print(
+            f"generated {name}: {summary.files} files, {summary.rows} rows "
+            f"in {summary.seconds:.1f} s (not timed)",
+            flush=True,
+        )
+        return inbox
+
+    inbox = prepare("year", args.years)
+    results.append(scenario(f"year {args.years}", inbox, empty_warehouse(), args, fresh=True))
+    base_files = results[-1]["files"]
+    if not args.skip_history:
+        inbox = prepare("history", args.history)
+        results.append(
+            scenario(f"history {args.history}", inbox, empty_warehouse(), args, fresh=True)
+        )
+        base_files = results[-1]["files"]
+    if not args.skip_night:
+        inbox = night_inbox(args.work / "night" / "inbox", args, base_files)
+        results.append(scenario("night 1%", inbox, paths_url(), args, fresh=False))
+
+    out = BENCH_DIR / "results" / f"{args.stamp}.json"
+    meta = {"scale": args.scale, "cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2), encoding="utf-8")
+    print(f"\nresults: {out}")
+    return 0
+
+
+def admin_url() -> str:
+    from grassroots.warehouse import Warehouse
+
+    return Warehouse().admin_url(WAREHOUSE_DB)
+
+
+def paths_url() -> str:
+    from grassroots.warehouse import Warehouse
+
+    return Warehouse().url()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import time
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +29,13 @@ from grassroots.reader import ParsedFile, parse_content
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000
-IGNORED_PREFIXES = (".", "~$")
+# One GX run per form per batch costs ~1 s whatever its size: batches are large.
+BATCH_SIZE = 25_000
+REGISTER_BATCH_SIZE = 1_000
+# Office lock files and uploads still in flight are not submissions (yet); every other
+# file, hidden or oddly named, is registered and so accounted for.
+IGNORED_PREFIXES = ("~$",)
+IN_FLIGHT_SUFFIXES = (".part", ".partial", ".crdownload", ".tmp")
 # Crash-safety tests stop the process at named points (SIGKILL, or a pause while the
 # test stops PostgreSQL). Unset in production: the check is one dict lookup.
 FAILPOINT_ENV = "GRASSROOTS_FAILPOINT"
@@ -107,7 +111,9 @@ def discover(inbox) -> list:
     found = [
         path
         for path in folder.rglob("*")
-        if path.is_file() and not path.name.startswith(IGNORED_PREFIXES)
+        if path.is_file()
+        and not path.name.startswith(IGNORED_PREFIXES)
+        and not path.name.endswith(IN_FLIGHT_SUFFIXES)
     ]
     if isinstance(folder, Path):
         found = [p for p in found if not p.is_symlink()]
@@ -121,14 +127,12 @@ def archive_path(archive: Path, sha256: str) -> Path:
 
 
 def _archive(content: bytes, target: Path) -> None:
+    """Write the archive copy (atomic rename); durability comes from one sync per batch."""
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
-    with open(partial, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
+    partial.write_bytes(content)
     partial.chmod(0o444)
     partial.replace(target)
 
@@ -140,64 +144,88 @@ def register(
     run_id: str | None = None,
     *,
     remove_from_inbox: bool = True,
+    batch_size: int = REGISTER_BATCH_SIZE,
 ) -> IntakeSummary:
     """Archive each file and record its receipt; a byte-identical resend is a duplicate.
 
-    Order per file: archive (fsync) -> registry row (commit) -> delete from inbox ->
-    mark removed. A run stopped anywhere in between is completed by the next run
-    without a second receipt for the same delivery.
+    Per batch of files: archive copies -> one sync to disk -> registry rows in one
+    transaction -> delete from the inbox -> mark removed. A run stopped anywhere in
+    between is completed by the next run without a second receipt for the same delivery.
     """
     summary = IntakeSummary()
-    for path in files:
-        content = path.read_bytes()
-        sha256 = hashlib.sha256(content).hexdigest()
-        target = archive_path(archive, sha256)
-        _archive(content, target)
+    for chunk in _batches(list(files), batch_size):
+        staged = []
+        for path in chunk:
+            content = path.read_bytes()
+            sha256 = hashlib.sha256(content).hexdigest()
+            target = archive_path(archive, sha256)
+            _archive(content, target)
+            staged.append((path, sha256, len(content), target))
+        os.sync()  # one flush for the batch instead of an fsync per file
         _failpoint("register_after_archive")
-        with conn.transaction():
-            unfinished = conn.execute(
-                "select file_id from landing.received_files"
-                " where sha256 = %s and original_name = %s and not inbox_removed"
-                " order by file_id limit 1",
-                (sha256, path.name),
-            ).fetchone()
-            if unfinished:
-                receipt_id = unfinished[0]  # this very delivery, registered by a stopped run
-            else:
-                first = conn.execute(
-                    "select file_id from landing.received_files"
-                    " where sha256 = %s and status <> 'duplicate'",
-                    (sha256,),
-                ).fetchone()
-                receipt_id = conn.execute(
-                    "insert into landing.received_files"
-                    " (sha256, original_name, size_bytes, archived_path, status, duplicate_of,"
-                    "  status_reason, run_id)"
-                    " values (%s, %s, %s, %s, %s, %s, %s, %s) returning file_id",
-                    (
-                        sha256,
-                        path.name,
-                        len(content),
-                        str(target),
-                        "duplicate" if first else "received",
-                        first[0] if first else None,
-                        f"identical to file {first[0]}" if first else None,
-                        run_id,
-                    ),
-                ).fetchone()[0]
-                if first:
-                    summary.duplicates += 1
-                else:
-                    summary.registered += 1
+        receipt_ids = _record_receipts(conn, staged, run_id, summary)
         _failpoint("register_after_commit")
         if remove_from_inbox:
-            path.unlink()
+            for path in chunk:
+                path.unlink()
             conn.execute(
-                "update landing.received_files set inbox_removed = true where file_id = %s",
-                (receipt_id,),
+                "update landing.received_files set inbox_removed = true where file_id = any(%s)",
+                (receipt_ids,),
             )
             conn.commit()
+        log.info("registered %d files (%d duplicates so far)", len(chunk), summary.duplicates)
     return summary
+
+
+def _record_receipts(conn, staged, run_id, summary: IntakeSummary) -> list[int]:
+    hashes = sorted({sha for _, sha, _, _ in staged})
+    with conn.transaction():
+        first_receipt = dict(
+            conn.execute(
+                "select sha256, file_id from landing.received_files"
+                " where sha256 = any(%s) and status <> 'duplicate'",
+                (hashes,),
+            ).fetchall()
+        )
+        # Receipts whose inbox copy a stopped run did not delete: the same delivery.
+        unfinished = {
+            (sha, name): file_id
+            for sha, name, file_id in conn.execute(
+                "select sha256, original_name, file_id from landing.received_files"
+                " where sha256 = any(%s) and not inbox_removed",
+                (hashes,),
+            ).fetchall()
+        }
+        receipt_ids = []
+        for path, sha256, size, target in staged:
+            resumed = unfinished.pop((sha256, path.name), None)
+            if resumed is not None:
+                receipt_ids.append(resumed)
+                continue
+            first = first_receipt.get(sha256)
+            file_id = conn.execute(
+                "insert into landing.received_files"
+                " (sha256, original_name, size_bytes, archived_path, status, duplicate_of,"
+                "  status_reason, run_id)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s) returning file_id",
+                (
+                    sha256,
+                    path.name,
+                    size,
+                    str(target),
+                    "duplicate" if first else "received",
+                    first,
+                    f"identical to file {first}" if first else None,
+                    run_id,
+                ),
+            ).fetchone()[0]
+            if first:
+                summary.duplicates += 1
+            else:
+                first_receipt[sha256] = file_id
+                summary.registered += 1
+            receipt_ids.append(file_id)
+    return receipt_ids
 
 
 # -- parse, validate, load --------------------------------------------------------------
@@ -253,17 +281,26 @@ def _validate_and_load(conn, parsed, quarantine_dir, run_id, registry) -> Intake
     from grassroots.validation.runner import validate_batch
 
     result = validate_batch(parsed, registry=registry)
+    return _load_or_split(conn, parsed, result, quarantine_dir, run_id)
+
+
+def _load_or_split(conn, parsed, result, quarantine_dir, run_id) -> IntakeSummary:
+    """Load a batch; if the database refuses it, load each half on its own (down to one file).
+
+    Validation results are per file, so halves reuse them instead of validating again.
+    """
     try:
         return load_batch(conn, parsed, result, quarantine_dir, run_id)
     except psycopg.Error:
         conn.rollback()
         if len(parsed) == 1:
             raise
-        log.exception("batch of %d files failed to load; retrying file by file", len(parsed))
+        log.exception("batch of %d files failed to load; loading it in halves", len(parsed))
+        middle = len(parsed) // 2
         summary = IntakeSummary()
-        for item in parsed:
-            single = validate_batch([item], registry=registry)
-            summary.add(load_batch(conn, [item], single, quarantine_dir, run_id))
+        for half in (parsed[:middle], parsed[middle:]):
+            subset = result.subset({item.file_id for item in half})
+            summary.add(_load_or_split(conn, half, subset, quarantine_dir, run_id))
         return summary
 
 
@@ -434,7 +471,7 @@ def write_quarantine(conn, quarantine_dir: Path, file_id: int) -> Path:
     ).fetchall()
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     content = Path(archived).read_bytes()
-    extension = "xlsx" if zipfile.is_zipfile(io.BytesIO(content)) else "csv"
+    extension = "xlsx" if content.startswith(b"PK\x03\x04") else "csv"
     target = quarantine_dir / f"{file_id:08d}.{extension}"
     if not target.exists():
         shutil.copyfile(archived, target)

@@ -46,6 +46,11 @@ comment on column landing.received_files.superseded_at is
 comment on column landing.received_files.inbox_removed is
     'The inbox copy was deleted after archiving (false only if a run stopped in between).';
 
+-- Supersession looks up the versions of the form/unit/period keys a batch touched.
+create index if not exists received_files_submission_key
+    on landing.received_files (form_code, unit_code, period)
+    where status in ('loaded', 'superseded');
+
 create unique index if not exists received_files_one_original_per_hash
     on landing.received_files (sha256) where status <> 'duplicate';
 comment on table landing.received_files is

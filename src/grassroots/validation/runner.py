@@ -74,6 +74,17 @@ class ValidationResult:
         period is None where the file does not hold exactly one (S4)."""
         return dict(self.identity)
 
+    def subset(self, file_ids: set[int]) -> ValidationResult:
+        """The same results restricted to some files (a batch loaded in parts)."""
+        return ValidationResult(
+            typed={
+                form: frame[frame["file_id"].isin(file_ids)] for form, frame in self.typed.items()
+            },
+            findings=[f for f in self.findings if f.file_id in file_ids],
+            identity={k: v for k, v in self.identity.items() if k in file_ids},
+            gx_runs=0,
+        )
+
 
 # --- GX plumbing ------------------------------------------------------------------------
 

@@ -409,6 +409,9 @@ def _supersede(cur, loaded_ids: list[int]) -> int:
     """
     if not loaded_ids:
         return 0
+    # The batch just gave thousands of rows their form/unit/period: without fresh
+    # statistics the planner expects a handful and picks nested loops (minutes, not ms).
+    cur.execute("analyze landing.received_files")
     cur.execute(
         """
         with touched as (

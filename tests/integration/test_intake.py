@@ -93,9 +93,7 @@ def test_archive_is_content_addressed_and_read_only(empty_warehouse, tmp_path):
     assert oct(os.stat(archived).st_mode)[-3:] == "444"
 
 
-def test_a_batch_the_database_refuses_is_loaded_in_halves(
-    empty_warehouse, tmp_path, monkeypatch
-):
+def test_a_batch_the_database_refuses_is_loaded_in_halves(empty_warehouse, tmp_path, monkeypatch):
     """If the batch load fails, its halves load on their own, down to single files."""
     original = intake.load_batch
     calls = []

@@ -177,6 +177,27 @@ def register(
     return summary
 
 
+def _insert_receipts(conn, rows, status: str, run_id, first_receipt: dict) -> list:
+    if not rows:
+        return []
+    hashes, names, sizes, paths_ = (list(c) for c in zip(*rows, strict=True))
+    firsts = [first_receipt.get(sha) for sha in hashes]
+    return conn.execute(
+        """
+        insert into landing.received_files
+            (sha256, original_name, size_bytes, archived_path, status, duplicate_of,
+             status_reason, run_id)
+        select sha, name, size, path, %s, first,
+               case when first is not null then 'identical to file ' || first end, %s
+        from unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::bigint[])
+             with ordinality as t (sha, name, size, path, first, position)
+        order by position
+        returning sha256, file_id
+        """,
+        (status, run_id, hashes, names, sizes, paths_, firsts),
+    ).fetchall()
+
+
 def _record_receipts(conn, staged, run_id, summary: IntakeSummary) -> list[int]:
     hashes = sorted({sha for _, sha, _, _ in staged})
     with conn.transaction():
@@ -196,35 +217,25 @@ def _record_receipts(conn, staged, run_id, summary: IntakeSummary) -> list[int]:
                 (hashes,),
             ).fetchall()
         }
-        receipt_ids = []
+        receipt_ids: list[int] = []
+        originals, duplicates, new_hashes = [], [], set()
         for path, sha256, size, target in staged:
             resumed = unfinished.pop((sha256, path.name), None)
             if resumed is not None:
                 receipt_ids.append(resumed)
-                continue
-            first = first_receipt.get(sha256)
-            file_id = conn.execute(
-                "insert into landing.received_files"
-                " (sha256, original_name, size_bytes, archived_path, status, duplicate_of,"
-                "  status_reason, run_id)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s) returning file_id",
-                (
-                    sha256,
-                    path.name,
-                    size,
-                    str(target),
-                    "duplicate" if first else "received",
-                    first,
-                    f"identical to file {first}" if first else None,
-                    run_id,
-                ),
-            ).fetchone()[0]
-            if first:
-                summary.duplicates += 1
+            elif sha256 in first_receipt or sha256 in new_hashes:
+                duplicates.append((sha256, path.name, size, str(target)))
             else:
-                first_receipt[sha256] = file_id
-                summary.registered += 1
+                new_hashes.add(sha256)
+                originals.append((sha256, path.name, size, str(target)))
+        # One statement per kind, not a round trip per file; rows keep the inbox order.
+        for sha256, file_id in _insert_receipts(conn, originals, "received", run_id, {}):
+            first_receipt[sha256] = file_id
             receipt_ids.append(file_id)
+        for _sha, file_id in _insert_receipts(conn, duplicates, "duplicate", run_id, first_receipt):
+            receipt_ids.append(file_id)
+        summary.registered += len(originals)
+        summary.duplicates += len(duplicates)
     return receipt_ids
 
 

@@ -280,18 +280,31 @@ def _period_text(form: Form, rows: pd.DataFrame) -> pd.Series:
     return rows[form.period_column].astype("string")
 
 
+def _distinct_per_file(keyed: pd.DataFrame, column: str) -> dict[int, list[str]]:
+    """file_id -> sorted distinct non-missing values of `column`."""
+    distinct = keyed[[FILE_ID, column]].dropna().drop_duplicates()
+    single = distinct.drop_duplicates(FILE_ID, keep=False)
+    lists = {int(f): [str(v)] for f, v in zip(single[FILE_ID], single[column], strict=True)}
+    several = distinct[distinct[FILE_ID].duplicated(keep=False)]
+    for file_id, values in several.groupby(FILE_ID)[column]:
+        lists[int(file_id)] = sorted(str(v) for v in values)
+    return lists
+
+
 def build_files(form: Form, items: list[ParsedFile], rows: pd.DataFrame) -> pd.DataFrame:
     units = rows[code(form.unit_column)].astype("string")
     periods = _period_text(form, rows)
     keyed = pd.DataFrame({FILE_ID: rows[FILE_ID], UNIT: units, PERIOD: periods})
-    unit_sets = keyed.dropna(subset=[UNIT]).groupby(FILE_ID)[UNIT].unique()
-    period_sets = keyed.dropna(subset=[PERIOD]).groupby(FILE_ID)[PERIOD].unique()
-    counts = keyed.groupby(FILE_ID).size()
+    counts = keyed.groupby(FILE_ID).size().to_dict()
+    # Distinct values per file, vectorized; the joined lists are only built for the
+    # rare files that hold several units or periods (S4).
+    unit_lists = _distinct_per_file(keyed, UNIT)
+    period_lists = _distinct_per_file(keyed, PERIOD)
     records = []
     for item in items:
         fid = item.file_id
-        unit_list = sorted(unit_sets.get(fid, []))
-        period_list = sorted(period_sets.get(fid, []))
+        unit_list = unit_lists.get(fid, [])
+        period_list = period_lists.get(fid, [])
         records.append(
             {
                 FILE_ID: fid,

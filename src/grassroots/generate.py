@@ -768,7 +768,7 @@ def _plain_independent(rows: list[dict]) -> list[int]:
 
 def _other_unit(spec: Spec, pool: list[Spec]) -> Spec:
     for other in pool:
-        if other.form == spec.form and other.unit != spec.unit:
+        if other.form == spec.form and other.unit != spec.unit and other.rows:
             return other
     raise NotApplicable
 

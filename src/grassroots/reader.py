@@ -20,7 +20,6 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from pathlib import Path
 
 import pandas as pd
 
@@ -586,10 +585,6 @@ def _formula_warning(name: str, row_number: int, column: str, value: str) -> Fil
         column=column,
         value=value,
     )
-
-
-def parse_file(file_id: int, path: Path, original_name: str | None = None) -> ParsedFile:
-    return parse_content(file_id, original_name or path.name, path.read_bytes())
 
 
 def forms_in(parsed: list[ParsedFile]) -> dict[str, list[ParsedFile]]:

@@ -19,7 +19,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -361,17 +360,3 @@ class Warehouse:
                     loader=sql.Identifier(LOADER_ROLE),
                 )
             )
-
-
-def wait_until_ready(url: str, timeout_s: float = 30) -> None:
-    import psycopg
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            psycopg.connect(url, connect_timeout=3).close()
-            return
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

@@ -267,6 +267,9 @@ def process_pending(
     registry = registry or Registry.load()
     restore_quarantine_copies(conn, quarantine_dir)
     pending = pending_files(conn)
+    # End the implicit read transaction: each batch below must commit on its own, or
+    # conn.transaction() would only open a savepoint inside one night-long transaction.
+    conn.commit()
     summary = IntakeSummary()
     for number, batch in enumerate(_batches(pending, batch_size), start=1):
         parsed = [
@@ -274,6 +277,7 @@ def process_pending(
             for file_id, name, archived in batch
         ]
         outcome = _validate_and_load(conn, parsed, quarantine_dir, run_id, registry)
+        conn.commit()  # the quarantine copies' reads; the batch itself is already committed
         summary.add(outcome)
         log.info(
             "batch %d: %d files, %d loaded, %d quarantined, %d rows (%d/%d files done)",

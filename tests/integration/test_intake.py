@@ -155,3 +155,31 @@ def test_inbox_may_be_object_storage(empty_warehouse, tmp_path):
         assert registered.registered == 1
         assert conn.execute("select status from landing.received_files").fetchone() == ("loaded",)
     assert list(inbox.iterdir()) == []
+
+
+def test_each_batch_commits_on_its_own(empty_warehouse, tmp_path, monkeypatch):
+    """A failure in batch 2 leaves batch 1 loaded: progress is kept, not one long transaction."""
+    original = intake.load_batch
+    calls = []
+
+    def fail_second(conn, parsed, result, quarantine_dir, run_id):
+        calls.append(parsed[0].file_id)
+        if len(calls) == 2:
+            raise RuntimeError("simulated crash in the second batch")
+        return original(conn, parsed, result, quarantine_dir, run_id)
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i, code in enumerate(["06193", "06211"]):
+        (inbox / f"dv{i}.csv").write_text(_dv(100 + i).replace("06193", code), encoding="utf-8")
+    monkeypatch.setattr(intake, "load_batch", fail_second)
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        intake.register(conn, intake.discover(inbox), paths().archive, "t")
+        with pytest.raises(RuntimeError):
+            intake.process_pending(conn, paths().quarantine, "t", batch_size=1)
+        conn.rollback()
+    with psycopg.connect(empty_warehouse.url()) as other:
+        statuses = other.execute(
+            "select status from landing.received_files order by file_id"
+        ).fetchall()
+    assert statuses == [("loaded",), ("received",)]

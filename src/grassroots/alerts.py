@@ -20,7 +20,7 @@ import pandas as pd
 import psycopg
 
 from grassroots.config import SEEDS_DIR
-from grassroots.forms import FORMS
+from grassroots.forms import describe_column
 
 log = logging.getLogger("grassroots.alerts")
 
@@ -127,14 +127,8 @@ def _route(routing: pd.DataFrame, registry, scope, period) -> list[tuple[str, st
     return list(zip(board.recipient_email, board.recipient_name, strict=True))
 
 
-def _column_label(form_code, column) -> str:
-    if not column:
-        return "cả tệp"
-    form = FORMS.get(_text(form_code) or "")
-    try:
-        return f"cột “{form.column(column).label_vi}” ({column})" if form else f"cột {column}"
-    except KeyError:
-        return f"cột {column}"
+def _column_label(column) -> str:
+    return f"cột {describe_column(column)}" if _text(column) else "cả tệp"
 
 
 def _file_block(file_rows: pd.DataFrame) -> list[str]:
@@ -152,7 +146,7 @@ def _file_block(file_rows: pd.DataFrame) -> list[str]:
         value = "" if f.value is None or pd.isna(f.value) else f", giá trị “{f.value}”"
         level = "LỖI" if f.severity == "error" else "cảnh báo"
         lines.append(
-            f"  - [{f.rule_id}, {level}] {where}, {_column_label(f.form_code, f.column_name)}"
+            f"  - [{f.rule_id}, {level}] {where}, {_column_label(f.column_name)}"
             f"{value}: {f.message_vi}"
         )
     return lines

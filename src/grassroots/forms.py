@@ -230,6 +230,13 @@ FORM_CT = Form(
 )
 
 FORMS: dict[str, Form] = {f.code: f for f in (FORM_CB, FORM_DV, FORM_TC, FORM_CT)}
+# A column name means the same on every form that has it (e.g. members, report_year).
+LABELS_VI: dict[str, str] = {c.name: c.label_vi for f in FORMS.values() for c in f.columns}
+
+
+def describe_column(column: str) -> str:
+    """How staff messages name a column: its Vietnamese label, then the canonical name."""
+    return f"“{LABELS_VI.get(column, column)}” ({column})"
 
 
 # --- spreadsheet number formats (blank templates) ------------------------------------

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 
-from grassroots.forms import FORMS
+from grassroots.forms import FORMS, describe_column
 from grassroots.reader import ParsedFile, parse_content
 
 log = logging.getLogger(__name__)
@@ -346,11 +346,12 @@ def load_batch(
             rows = frame[frame["file_id"].isin(accepted)]
             summary.rows_loaded += _copy_rows(cur, FORMS[form_code].raw_table, rows)
         _failpoint("load_after_copy")
+        reasons_by_file = _reasons(result.findings)
         outcomes = []
         for item in parsed:
             form_code, unit_code, period = identity.get(item.file_id, (None, None, None))
             is_rejected = item.file_id in rejected
-            reason = _reasons(result.findings, item.file_id) if is_rejected else None
+            reason = reasons_by_file.get(item.file_id) if is_rejected else None
             status = "quarantined" if is_rejected else "loaded"
             outcomes.append((item.file_id, status, form_code, unit_code, period, reason))
         summary.quarantined = sum(1 for o in outcomes if o[1] == "quarantined")
@@ -376,9 +377,7 @@ def load_batch(
         summary.errors_by_rule[rule] = summary.errors_by_rule.get(rule, 0) + 1
     # The quarantine copy is written after commit: the registry is the source of truth,
     # and a crash here leaves nothing that a rerun would not recreate.
-    for item in parsed:
-        if item.file_id in rejected:
-            write_quarantine(conn, quarantine_dir, item.file_id)
+    write_quarantine(conn, quarantine_dir, [p.file_id for p in parsed if p.file_id in rejected])
     return summary
 
 
@@ -411,9 +410,13 @@ def _copy_findings(cur, findings, identity, run_id) -> int:
     return len(findings)
 
 
-def _reasons(findings, file_id: int) -> str:
-    errors = [f for f in findings if f.file_id == file_id and f.severity == "error"]
-    return "; ".join(sorted({f"{f.rule_id}: {f.message_vi}" for f in errors}))[:2000]
+def _reasons(findings) -> dict[int, str]:
+    """file_id -> its distinct error messages, for the registry's status_reason."""
+    errors: dict[int, set[str]] = {}
+    for f in findings:
+        if f.severity == "error":
+            errors.setdefault(f.file_id, set()).add(f"{f.rule_id}: {f.message_vi}")
+    return {file_id: "; ".join(sorted(texts))[:2000] for file_id, texts in errors.items()}
 
 
 def _supersede(cur, loaded_ids: list[int]) -> int:
@@ -474,43 +477,48 @@ def _supersede(cur, loaded_ids: list[int]) -> int:
     return cur.fetchone()[0]
 
 
-def write_quarantine(conn, quarantine_dir: Path, file_id: int) -> Path:
-    """Copy the archived file and a reasons file (Vietnamese, then English) to quarantine."""
-    name, archived, reason = conn.execute(
-        "select original_name, archived_path, status_reason from landing.received_files"
-        " where file_id = %s",
-        (file_id,),
-    ).fetchone()
-    findings = conn.execute(
-        "select rule_id, severity, row_number, column_name, value, message_vi, message_en"
-        " from landing.validation_findings where file_id = %s"
-        " order by row_number nulls first, rule_id",
-        (file_id,),
+def write_quarantine(conn, quarantine_dir: Path, file_ids: list[int]) -> None:
+    """Copy each archived file and a reasons file (Vietnamese, then English) to quarantine.
+
+    Two queries for the whole batch, however many files it quarantined.
+    """
+    if not file_ids:
+        return
+    files = conn.execute(
+        "select file_id, original_name, archived_path, status_reason"
+        " from landing.received_files where file_id = any(%s)",
+        (file_ids,),
     ).fetchall()
+    findings: dict[int, list[tuple]] = {}
+    for file_id, *finding in conn.execute(
+        "select file_id, rule_id, severity, row_number, column_name, value, message_vi,"
+        " message_en from landing.validation_findings where file_id = any(%s)"
+        " order by file_id, row_number nulls first, rule_id",
+        (file_ids,),
+    ).fetchall():
+        findings.setdefault(file_id, []).append(finding)
     quarantine_dir.mkdir(parents=True, exist_ok=True)
-    content = Path(archived).read_bytes()
-    extension = "xlsx" if content.startswith(b"PK\x03\x04") else "csv"
-    target = quarantine_dir / f"{file_id:08d}.{extension}"
-    if not target.exists():
-        shutil.copyfile(archived, target)
-    lines = [
-        f"Tệp / file: {name!r} (file_id {file_id})",
-        "Lý do / reasons:",
-    ]
-    labels = {c.name: c.label_vi for form in FORMS.values() for c in form.columns}
-    for rule_id, severity, row_number, column, value, message_vi, message_en in findings:
-        where = f"dòng {row_number}" if row_number else "cả tệp"
-        column_label = f"“{labels.get(column, column)}” ({column})" if column else "-"
-        lines.append(
-            f"- [{rule_id} {severity}] {where}, cột {column_label}, giá trị {value!r}: "
-            f"{message_vi} / {message_en}"
+    for file_id, name, archived, reason in files:
+        with open(archived, "rb") as handle:
+            extension = "xlsx" if handle.read(4) == b"PK\x03\x04" else "csv"
+        target = quarantine_dir / f"{file_id:08d}.{extension}"
+        if not target.exists():
+            shutil.copyfile(archived, target)
+        lines = [f"Tệp / file: {name!r} (file_id {file_id})", "Lý do / reasons:"]
+        for rule_id, severity, row_number, column, value, message_vi, message_en in findings.get(
+            file_id, []
+        ):
+            where = f"dòng {row_number}" if row_number else "cả tệp"
+            named = describe_column(column) if column else "-"
+            lines.append(
+                f"- [{rule_id} {severity}] {where}, cột {named}, giá trị {value!r}:"
+                f" {message_vi} / {message_en}"
+            )
+        if file_id not in findings and reason:
+            lines.append(f"- {reason}")
+        (quarantine_dir / f"{file_id:08d}.reasons.txt").write_text(
+            "\n".join(lines) + "\n", encoding="utf-8"
         )
-    if not findings and reason:
-        lines.append(f"- {reason}")
-    (quarantine_dir / f"{file_id:08d}.reasons.txt").write_text(
-        "\n".join(lines) + "\n", encoding="utf-8"
-    )
-    return target
 
 
 def restore_quarantine_copies(conn: psycopg.Connection, quarantine_dir: Path) -> int:
@@ -522,8 +530,7 @@ def restore_quarantine_copies(conn: psycopg.Connection, quarantine_dir: Path) ->
         ).fetchall()
         if not (quarantine_dir / f"{file_id:08d}.reasons.txt").exists()
     ]
-    for file_id in missing:
-        write_quarantine(conn, quarantine_dir, file_id)
+    write_quarantine(conn, quarantine_dir, missing)
     return len(missing)
 
 

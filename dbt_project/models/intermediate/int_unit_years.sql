@@ -14,39 +14,7 @@ years as (
 ),
 
 registry as (
-    select
-        'province' as unit_level,
-        code as unit_code,
-        name as unit_name,
-        unit_type,
-        cast(null as text) as parent_code,
-        valid_from,
-        valid_to
-    from {{ ref('ref_provinces') }}
-
-    union all
-
-    select
-        'district' as unit_level,
-        code as unit_code,
-        name as unit_name,
-        unit_type,
-        province_code as parent_code,
-        valid_from,
-        valid_to
-    from {{ ref('ref_districts') }}
-
-    union all
-
-    select
-        'commune' as unit_level,
-        code as unit_code,
-        name as unit_name,
-        unit_type,
-        parent_code,
-        valid_from,
-        valid_to
-    from {{ ref('ref_communes') }}
+    select * from {{ ref('int_registry_units') }}
 ),
 
 unit_years as (
@@ -109,9 +77,7 @@ crosswalk_province as (
 )
 
 select
-    ranked.unit_level
-    || ':' || ranked.unit_code
-    || ':' || coalesce(cast(ranked.valid_from as text), '') as unit_key,
+    ranked.unit_key,
     ranked.year,
     ranked.unit_level,
     ranked.unit_code,
@@ -119,12 +85,7 @@ select
     ranked.unit_type,
     ranked.valid_from,
     ranked.valid_to,
-    case
-        when ranked.unit_level = 'district' then 'province'
-        when ranked.unit_level = 'commune' and length(ranked.parent_code) = 2
-            then 'province'
-        when ranked.unit_level = 'commune' then 'district'
-    end as parent_level,
+    ranked.parent_level,
     ranked.parent_code,
     case
         when ranked.unit_level = 'district' then ranked.unit_code

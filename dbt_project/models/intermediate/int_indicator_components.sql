@@ -1,22 +1,37 @@
--- Numerator and denominator of each indicator per reporting unit and year, with the
--- codes to roll them up by. Marts only sum these: a ratio above the reporting unit is
--- the sum of numerators over the sum of denominators, never an average of ratios.
--- Every expected reporting unit has a row for each year in which its form has any
--- current submission: a unit that has not reported has has_reported = false and
--- empty numerator and denominator (missing, not zero).
+-- Additive components of every indicator per reporting unit, form and year (wide: one
+-- row per expected or reporting unit). Marts only sum these (weighted on current
+-- boundaries): a ratio above the reporting unit is the sum of numerators over the sum
+-- of denominators, never an average of ratios. A unit that has not reported has
+-- has_reported = false and empty components (missing, not zero). Only years in which
+-- the form has any current submission get rows.
+-- Incremental: the reporting years whose submissions changed since the last build.
+-- depends_on: {{ ref('stg_received_files') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='year',
+    )
+}}
+
 with
 
 expected as (
     select * from {{ ref('int_expected_submissions') }}
+    where {{ in_build_years('report_year') }}
 ),
 
 submissions as (
     select
         form_code,
         unit_code,
+        file_id,
         cast(period as integer) as report_year
     from {{ ref('int_current_submissions') }}
-    where form_code in ('CB', 'DV', 'TC') and period ~ '^[0-9]{4}$'
+    where
+        form_code in ('CB', 'DV', 'TC')
+        and period ~ '^[0-9]{4}$'
+        and {{ in_build_years('cast(period as integer)') }}
 ),
 
 unit_lookup as (
@@ -92,158 +107,109 @@ reporting_units as (
 
 dv_values as (
     select
+        'DV' as form_code,
         commune_code as unit_code,
         report_year,
-        sum(members_end) as members_end,
-        sum(admitted) as admitted
+        sum(members_end) as dv_members_end,
+        sum(members_start) as dv_members_start,
+        sum(admitted) as dv_admitted,
+        sum(probationary_end) as dv_probationary_end,
+        sum(population) as dv_population
     from {{ ref('int_dv_current') }}
+    where {{ in_build_years('report_year') }}
     group by commune_code, report_year
 ),
 
 cb_values as (
     select
+        'CB' as form_code,
         commune_code as unit_code,
         report_year,
-        count(*) filter (where branch_status = 'independent') as independent_villages,
-        count(*) as villages
+        count(*) as cb_villages,
+        count(*) filter (where branch_status = 'independent') as cb_independent,
+        count(*) filter (where branch_status = 'joint') as cb_joint,
+        count(*) filter (where branch_status = 'none') as cb_without_branch,
+        count(*) filter (where members = 0) as cb_without_members,
+        count(branch_rating) as cb_rated,
+        count(*) filter (where branch_rating in ('excellent', 'good'))
+            as cb_good_or_above,
+        bool_or(rating_scale_mapped and branch_rating is not null)
+            as cb_rating_scale_mapped
     from {{ ref('int_cb_current') }}
+    where {{ in_build_years('report_year') }}
     group by commune_code, report_year
 ),
 
 tc_values as (
     select
+        'TC' as form_code,
         sender_code as unit_code,
         report_year,
-        sum(members) as members,
-        count(*) filter (where rating in ('excellent', 'good')) as orgs_good_or_above,
-        count(rating) as orgs_rated,
-        bool_or(rating_scale_mapped) as rating_scale_mapped
+        sum(members) as tc_members,
+        count(*) as tc_orgs,
+        sum(subordinate_units) as tc_subordinate_units,
+        count(rating) as tc_rated,
+        count(*) filter (where rating in ('excellent', 'good')) as tc_good_or_above,
+        count(*) filter (where rating = 'excellent') as tc_excellent,
+        count(*) filter (where rating = 'not_completed') as tc_not_completed,
+        bool_or(rating_scale_mapped) as tc_rating_scale_mapped
     from {{ ref('int_tc_current') }}
+    where {{ in_build_years('report_year') }}
     group by sender_code, report_year
-),
-
-components as (
-    -- members_total at commune level: DV.members_end.
-    select
-        'members_total' as indicator_code,
-        reporting_units.*,
-        'count' as value_kind,
-        true as feeds_commune,
-        false as feeds_district,
-        false as feeds_province,
-        cast(dv_values.members_end as numeric) as numerator,
-        cast(null as numeric) as denominator,
-        dv_values.unit_code is not null as has_reported,
-        false as rating_scale_mapped
-    from reporting_units
-    left join dv_values
-        on
-            reporting_units.unit_code = dv_values.unit_code
-            and reporting_units.report_year = dv_values.report_year
-    where reporting_units.form_code = 'DV'
-
-    union all
-
-    -- admissions: sum of DV.admitted.
-    select
-        'admissions' as indicator_code,
-        reporting_units.*,
-        'count' as value_kind,
-        true as feeds_commune,
-        true as feeds_district,
-        true as feeds_province,
-        cast(dv_values.admitted as numeric) as numerator,
-        cast(null as numeric) as denominator,
-        dv_values.unit_code is not null as has_reported,
-        false as rating_scale_mapped
-    from reporting_units
-    left join dv_values
-        on
-            reporting_units.unit_code = dv_values.unit_code
-            and reporting_units.report_year = dv_values.report_year
-    where reporting_units.form_code = 'DV'
-
-    union all
-
-    -- independent_branch_ratio_pct: CB rows with status independent / CB rows.
-    select
-        'independent_branch_ratio_pct' as indicator_code,
-        reporting_units.*,
-        'percent' as value_kind,
-        true as feeds_commune,
-        true as feeds_district,
-        true as feeds_province,
-        cast(cb_values.independent_villages as numeric) as numerator,
-        cast(cb_values.villages as numeric) as denominator,
-        cb_values.unit_code is not null as has_reported,
-        false as rating_scale_mapped
-    from reporting_units
-    left join cb_values
-        on
-            reporting_units.unit_code = cb_values.unit_code
-            and reporting_units.report_year = cb_values.report_year
-    where reporting_units.form_code = 'CB'
-
-    union all
-
-    -- members_total at district level and above: sum of TC.members.
-    select
-        'members_total' as indicator_code,
-        reporting_units.*,
-        'count' as value_kind,
-        false as feeds_commune,
-        true as feeds_district,
-        true as feeds_province,
-        cast(tc_values.members as numeric) as numerator,
-        cast(null as numeric) as denominator,
-        tc_values.unit_code is not null as has_reported,
-        false as rating_scale_mapped
-    from reporting_units
-    left join tc_values
-        on
-            reporting_units.unit_code = tc_values.unit_code
-            and reporting_units.report_year = tc_values.report_year
-    where reporting_units.form_code = 'TC'
-
-    union all
-
-    -- orgs_good_or_above_pct: TC rows rated excellent or good (old scale mapped) /
-    -- TC rows rated. No commune level: TC is sent from above the communes.
-    select
-        'orgs_good_or_above_pct' as indicator_code,
-        reporting_units.*,
-        'percent' as value_kind,
-        false as feeds_commune,
-        true as feeds_district,
-        true as feeds_province,
-        cast(tc_values.orgs_good_or_above as numeric) as numerator,
-        cast(tc_values.orgs_rated as numeric) as denominator,
-        tc_values.unit_code is not null as has_reported,
-        coalesce(tc_values.rating_scale_mapped, false) as rating_scale_mapped
-    from reporting_units
-    left join tc_values
-        on
-            reporting_units.unit_code = tc_values.unit_code
-            and reporting_units.report_year = tc_values.report_year
-    where reporting_units.form_code = 'TC'
 )
 
 select
-    indicator_code,
-    form_code as source_form,
-    report_year as year,
-    unit_level as reporting_unit_level,
-    unit_code as reporting_unit_code,
-    commune_code,
-    district_code,
-    province_code,
-    value_kind,
-    feeds_commune,
-    feeds_district,
-    feeds_province,
-    numerator,
-    denominator,
-    is_expected,
-    has_reported,
-    rating_scale_mapped
-from components
+    reporting_units.form_code as source_form,
+    reporting_units.report_year as year,
+    reporting_units.unit_level as reporting_unit_level,
+    reporting_units.unit_code as reporting_unit_code,
+    reporting_units.commune_code,
+    reporting_units.district_code,
+    reporting_units.province_code,
+    reporting_units.is_expected,
+    submissions.file_id is not null as has_reported,
+    submissions.file_id,
+    dv_values.dv_members_end,
+    dv_values.dv_members_start,
+    dv_values.dv_admitted,
+    dv_values.dv_probationary_end,
+    dv_values.dv_population,
+    cb_values.cb_villages,
+    cb_values.cb_independent,
+    cb_values.cb_joint,
+    cb_values.cb_without_branch,
+    cb_values.cb_without_members,
+    cb_values.cb_rated,
+    cb_values.cb_good_or_above,
+    tc_values.tc_members,
+    tc_values.tc_orgs,
+    tc_values.tc_subordinate_units,
+    tc_values.tc_rated,
+    tc_values.tc_good_or_above,
+    tc_values.tc_excellent,
+    tc_values.tc_not_completed,
+    coalesce(
+        cb_values.cb_rating_scale_mapped, tc_values.tc_rating_scale_mapped, false
+    ) as rating_scale_mapped,
+    now() as built_at
+from reporting_units
+left join submissions
+    on
+        reporting_units.form_code = submissions.form_code
+        and reporting_units.unit_code = submissions.unit_code
+        and reporting_units.report_year = submissions.report_year
+left join dv_values
+    on
+        reporting_units.form_code = dv_values.form_code
+        and reporting_units.unit_code = dv_values.unit_code
+        and reporting_units.report_year = dv_values.report_year
+left join cb_values
+    on
+        reporting_units.form_code = cb_values.form_code
+        and reporting_units.unit_code = cb_values.unit_code
+        and reporting_units.report_year = cb_values.report_year
+left join tc_values
+    on
+        reporting_units.form_code = tc_values.form_code
+        and reporting_units.unit_code = tc_values.unit_code
+        and reporting_units.report_year = tc_values.report_year

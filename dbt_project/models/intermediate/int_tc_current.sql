@@ -1,9 +1,23 @@
 -- Form TC rows of current submission versions, ratings on the current scale.
+-- Incremental: delete+insert of the reporting years whose submissions changed since
+-- the last build (macros/incremental_years.sql); a full refresh rebuilds every year.
+-- depends_on: {{ ref('stg_received_files') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='report_year',
+    )
+}}
+
 with
 
 current_files as (
     select file_id from {{ ref('int_current_submissions') }}
-    where form_code = 'TC'
+    where
+        form_code = 'TC'
+        and period ~ '^[0-9]{4}$'
+        and {{ in_build_years('cast(period as integer)') }}
 ),
 
 rows_ as (
@@ -25,6 +39,7 @@ select
     rows_.rating as rating_reported,
     {{ rating_on_current_scale('rows_.rating') }} as rating,
     rows_.report_year < {{ var('rating_scale_change_year') }} as rating_scale_mapped,
-    rows_.rating_points
+    rows_.rating_points,
+    now() as built_at
 from rows_
 inner join current_files on rows_.file_id = current_files.file_id

@@ -1,4 +1,4 @@
--- The indicators of indicators.md, with which of them the warehouse computes so far.
+-- The 18 indicators of indicators.md (all computed in fct_indicator_values).
 select
     indicator_code,
     name_en,
@@ -6,7 +6,17 @@ select
     value_kind,
     source_forms,
     uses_ratings,
-    is_computed
+    is_computed,
+    indicator_code in ('admissions', 'member_net_change') as sums_over_term,
+    case
+        when source_forms = 'CB' then 'village, commune, district, province, nation'
+        when source_forms = 'TC' then 'district, province, nation'
+        else 'commune, district, province, nation'
+    end as as_reported_levels,
+    case
+        when source_forms = 'TC' then 'province, nation'
+        else 'commune, province, nation'
+    end as current_levels
 from (
     values
     (
@@ -15,7 +25,7 @@ from (
     ),
     (
         'member_net_change', 'Net change in members',
-        'Số đảng viên tăng, giảm trong năm', 'count', 'DV, TC', false, false
+        'Số đảng viên tăng, giảm trong năm', 'count', 'DV, TC', false, true
     ),
     (
         'member_growth_pct', 'Member growth, %',
@@ -27,20 +37,19 @@ from (
     ),
     (
         'admission_rate_pct', 'Admissions per 100 members',
-        'Số đảng viên kết nạp mới trên 100 đảng viên', 'percent', 'DV', false,
-        false
+        'Số đảng viên kết nạp mới trên 100 đảng viên', 'percent', 'DV', false, true
     ),
     (
         'probationary_share_pct', 'Probationary members, %',
-        'Tỷ lệ đảng viên dự bị (%)', 'percent', 'DV', false, false
+        'Tỷ lệ đảng viên dự bị (%)', 'percent', 'DV', false, true
     ),
     (
         'members_per_population_pct', 'Members per 100 inhabitants',
-        'Số đảng viên trên 100 dân', 'percent', 'DV', false, false
+        'Số đảng viên trên 100 dân', 'percent', 'DV', false, true
     ),
     (
         'villages', 'Villages and residential groups',
-        'Số thôn, tổ dân phố', 'count', 'CB', false, false
+        'Số thôn, tổ dân phố', 'count', 'CB', false, true
     ),
     (
         'independent_branch_ratio_pct',
@@ -50,24 +59,24 @@ from (
     ),
     (
         'joint_branch_villages', 'Villages meeting jointly',
-        'Số thôn, tổ dân phố sinh hoạt ghép', 'count', 'CB', false, false
+        'Số thôn, tổ dân phố sinh hoạt ghép', 'count', 'CB', false, true
     ),
     (
         'villages_without_branch', 'Villages with no branch',
-        'Số thôn, tổ dân phố chưa có chi bộ', 'count', 'CB', false, false
+        'Số thôn, tổ dân phố chưa có chi bộ', 'count', 'CB', false, true
     ),
     (
         'villages_without_members', 'Villages with no party member',
-        'Số thôn, tổ dân phố chưa có đảng viên', 'count', 'CB', false, false
+        'Số thôn, tổ dân phố chưa có đảng viên', 'count', 'CB', false, true
     ),
     (
         'base_orgs', 'Base party organizations',
-        'Số tổ chức cơ sở đảng', 'count', 'TC', false, false
+        'Số tổ chức cơ sở đảng', 'count', 'TC', false, true
     ),
     (
         'subordinate_units',
         'Branches and sub-committees under base organizations',
-        'Số chi bộ, đảng bộ bộ phận trực thuộc', 'count', 'TC', false, false
+        'Số chi bộ, đảng bộ bộ phận trực thuộc', 'count', 'TC', false, true
     ),
     (
         'orgs_good_or_above_pct', 'Base organizations rated good or above, %',
@@ -77,17 +86,16 @@ from (
     (
         'orgs_excellent_pct', 'Base organizations rated excellent, %',
         'Tỷ lệ tổ chức cơ sở đảng hoàn thành xuất sắc nhiệm vụ (%)', 'percent',
-        'TC', true, false
+        'TC', true, true
     ),
     (
         'orgs_not_completed', 'Base organizations that did not complete their tasks',
-        'Số tổ chức cơ sở đảng không hoàn thành nhiệm vụ', 'count', 'TC', true,
-        false
+        'Số tổ chức cơ sở đảng không hoàn thành nhiệm vụ', 'count', 'TC', true, true
     ),
     (
         'branches_good_or_above_pct', 'Village branches rated good or above, %',
         'Tỷ lệ chi bộ thôn, tổ dân phố hoàn thành tốt nhiệm vụ trở lên (%)',
-        'percent', 'CB', true, false
+        'percent', 'CB', true, true
     )
 ) as indicators (
     indicator_code,

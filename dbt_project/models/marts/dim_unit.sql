@@ -1,4 +1,109 @@
--- One row per registry row: administrative level, code and validity start.
+-- One row per unit and validity period, at every level: provinces, districts and
+-- communes from the national registry (one row per registry row: level, code and
+-- validity start), and villages and non-commune base organizations, which have no
+-- national registry, built from accepted submissions (first and last year seen, the
+-- latest name reported).
+with
+
+registry as (
+    select
+        unit_key,
+        unit_level,
+        unit_code,
+        unit_name,
+        unit_type,
+        parent_level,
+        parent_code,
+        valid_from,
+        valid_to,
+        'registry' as unit_source,
+        cast(null as integer) as first_seen_year,
+        cast(null as integer) as last_seen_year,
+        cast(null as integer) as names_reported
+    from {{ ref('int_registry_units') }}
+),
+
+latest_year as (
+    select max(report_year) as report_year from {{ ref('int_cb_current') }}
+),
+
+villages as (
+    select
+        village_code,
+        min(report_year) as first_seen_year,
+        max(report_year) as last_seen_year,
+        (array_agg(village_name order by report_year desc))[1] as unit_name,
+        (array_agg(commune_code order by report_year desc))[1] as parent_code,
+        count(distinct village_name) as names_reported
+    from {{ ref('int_cb_current') }}
+    group by village_code
+),
+
+base_orgs as (
+    select
+        org_code,
+        min(report_year) as first_seen_year,
+        max(report_year) as last_seen_year,
+        (array_agg(org_name order by report_year desc))[1] as unit_name,
+        (array_agg(org_type order by report_year desc))[1] as unit_type,
+        (array_agg(sender_level order by report_year desc))[1] as parent_level,
+        (array_agg(sender_code order by report_year desc))[1] as parent_code,
+        count(distinct org_name) as names_reported
+    from {{ ref('int_tc_current') }}
+    where org_code ~ '-'
+    group by org_code
+),
+
+submitted as (
+    select
+        'village:' || villages.village_code || ':' as unit_key,
+        'village' as unit_level,
+        villages.village_code as unit_code,
+        villages.unit_name,
+        cast(null as text) as unit_type,
+        'commune' as parent_level,
+        villages.parent_code,
+        make_date(villages.first_seen_year, 1, 1) as valid_from,
+        case
+            when villages.last_seen_year < latest_year.report_year
+                then make_date(villages.last_seen_year, 12, 31)
+        end as valid_to,
+        'submissions' as unit_source,
+        villages.first_seen_year,
+        villages.last_seen_year,
+        villages.names_reported
+    from villages
+    cross join latest_year
+
+    union all
+
+    select
+        'base_org:' || base_orgs.org_code || ':' as unit_key,
+        'base_org' as unit_level,
+        base_orgs.org_code as unit_code,
+        base_orgs.unit_name,
+        base_orgs.unit_type,
+        base_orgs.parent_level,
+        base_orgs.parent_code,
+        make_date(base_orgs.first_seen_year, 1, 1) as valid_from,
+        case
+            when base_orgs.last_seen_year < latest_year.report_year
+                then make_date(base_orgs.last_seen_year, 12, 31)
+        end as valid_to,
+        'submissions' as unit_source,
+        base_orgs.first_seen_year,
+        base_orgs.last_seen_year,
+        base_orgs.names_reported
+    from base_orgs
+    cross join latest_year
+),
+
+all_units as (
+    select * from registry
+    union all
+    select * from submitted
+)
+
 select
     unit_key,
     unit_level,
@@ -12,5 +117,9 @@ select
     (
         coalesce(valid_from, cast('-infinity' as date)) <= current_date
         and coalesce(valid_to, cast('infinity' as date)) >= current_date
-    ) as is_current
-from {{ ref('int_registry_units') }}
+    ) as is_current,
+    unit_source,
+    first_seen_year,
+    last_seen_year,
+    names_reported
+from all_units

@@ -1,0 +1,213 @@
+-- Congress-term targets (form CT) against the actual values: one row per geography,
+-- unit, term, indicator and basis. as_reported: the unit's own target. current: the
+-- target of a unit of today; for a unit formed by the 2025 mergers it is derived as the
+-- sum of its predecessors' targets (weighted by the crosswalk share of divided
+-- communes; count indicators only, a percent target is kept only from a single whole
+-- predecessor) and flagged is_derived.
+-- A term 'S-E' covers the reporting years S to E - 1 (dim_year). term_target: for a
+-- per_year target of a flow (dim_indicator.sums_over_term) target x years of the
+-- term, otherwise the target. actual: flows sum the years reported so far, levels
+-- take the latest year. progress_pct = actual / term_target x 100 (at_most: the
+-- inverse). is_met: per_year, every reported year met the yearly target; term_total,
+-- the actual meets the term target.
+with
+
+targets as (
+    select * from {{ ref('fct_term_targets') }}
+),
+
+indicators as (
+    select * from {{ ref('dim_indicator') }}
+),
+
+lineage as (
+    select * from {{ ref('int_unit_lineage') }}
+),
+
+as_reported_targets as (
+    select
+        'as_reported' as geography,
+        unit_level,
+        unit_code,
+        congress_term,
+        term_start_year,
+        term_end_year,
+        indicator_code,
+        basis,
+        direction,
+        target_value,
+        false as is_derived,
+        1 as predecessors_with_target
+    from targets
+),
+
+-- Commune targets mapped onto today's communes (the lineage of the last year of the
+-- term, or of this year for a term still running).
+mapped as (
+    select
+        targets.*,
+        lineage.current_commune_code,
+        lineage.weight,
+        lineage.is_whole
+    from targets
+    inner join lineage
+        on
+            targets.unit_level = lineage.unit_level
+            and targets.unit_code = lineage.unit_code
+            and lineage.year = least(
+                targets.term_end_year - 1, cast(extract(year from current_date) as integer)
+            )
+    where targets.unit_level = 'commune' and lineage.current_commune_code is not null
+),
+
+current_targets as (
+    select
+        'current' as geography,
+        'commune' as unit_level,
+        mapped.current_commune_code as unit_code,
+        mapped.congress_term,
+        mapped.term_start_year,
+        mapped.term_end_year,
+        mapped.indicator_code,
+        mapped.basis,
+        mapped.direction,
+        case
+            when max(indicators.value_kind) = 'count'
+                then sum(mapped.target_value * mapped.weight)
+            when count(*) = 1 and bool_and(mapped.is_whole) then max(mapped.target_value)
+        end as target_value,
+        count(*) > 1 or bool_or(mapped.unit_code <> mapped.current_commune_code)
+        or not bool_and(mapped.is_whole) as is_derived,
+        count(*) as predecessors_with_target
+    from mapped
+    inner join indicators on mapped.indicator_code = indicators.indicator_code
+    group by
+        mapped.current_commune_code,
+        mapped.congress_term,
+        mapped.term_start_year,
+        mapped.term_end_year,
+        mapped.indicator_code,
+        mapped.basis,
+        mapped.direction
+),
+
+all_targets as (
+    select * from as_reported_targets
+    union all
+    select * from current_targets
+    where target_value is not null
+),
+
+actuals as (
+    select
+        all_targets.geography,
+        all_targets.unit_level,
+        all_targets.unit_code,
+        all_targets.congress_term,
+        all_targets.indicator_code,
+        all_targets.basis,
+        count(values_.value) as years_reported,
+        max(values_.year) filter (where values_.value is not null) as latest_year,
+        sum(values_.value) as value_sum,
+        (
+            array_agg(values_.value order by values_.year desc)
+            filter (where values_.value is not null)
+        )[1
+        ] as latest_value,
+        count(*) filter (
+            where
+            (all_targets.direction = 'at_most' and values_.value <= all_targets.target_value)
+            or (
+                all_targets.direction <> 'at_most'
+                and values_.value >= all_targets.target_value
+            )
+        ) as years_met,
+        bool_or(values_.is_estimate) as is_estimate
+    from all_targets
+    inner join {{ ref('fct_indicator_values') }} as values_
+        on
+            all_targets.geography = values_.geography
+            and all_targets.unit_level = values_.unit_level
+            and all_targets.unit_code = values_.unit_code
+            and all_targets.indicator_code = values_.indicator_code
+            and all_targets.term_start_year <= values_.year
+            and all_targets.term_end_year > values_.year
+    group by
+        all_targets.geography,
+        all_targets.unit_level,
+        all_targets.unit_code,
+        all_targets.congress_term,
+        all_targets.indicator_code,
+        all_targets.basis
+),
+
+measured as (
+    select
+        all_targets.*,
+        indicators.sums_over_term,
+        all_targets.term_end_year - all_targets.term_start_year as years_in_term,
+        case
+            when all_targets.basis = 'per_year' and indicators.sums_over_term
+                then
+                    all_targets.target_value
+                    * (all_targets.term_end_year - all_targets.term_start_year)
+            else all_targets.target_value
+        end as term_target,
+        coalesce(actuals.years_reported, 0) as years_reported,
+        actuals.latest_year,
+        case
+            when indicators.sums_over_term then actuals.value_sum
+            else actuals.latest_value
+        end as actual_value,
+        coalesce(actuals.years_met, 0) as years_met,
+        coalesce(actuals.is_estimate, false) as is_estimate
+    from all_targets
+    inner join indicators on all_targets.indicator_code = indicators.indicator_code
+    left join actuals
+        on
+            all_targets.geography = actuals.geography
+            and all_targets.unit_level = actuals.unit_level
+            and all_targets.unit_code = actuals.unit_code
+            and all_targets.congress_term = actuals.congress_term
+            and all_targets.indicator_code = actuals.indicator_code
+            and all_targets.basis = actuals.basis
+)
+
+select
+    geography,
+    unit_level,
+    unit_code,
+    congress_term,
+    term_start_year,
+    term_end_year,
+    indicator_code,
+    basis,
+    direction,
+    target_value,
+    term_target,
+    years_in_term,
+    years_reported,
+    latest_year,
+    actual_value,
+    case
+        when actual_value is null or term_target is null then null
+        when direction = 'at_most'
+            then
+                case
+                    when actual_value = 0 then 100
+                    else term_target * 100 / actual_value
+                end
+        else actual_value * 100 / nullif(term_target, 0)
+    end as progress_pct,
+    case
+        when years_reported = 0 then null
+        when basis = 'per_year' then years_met = years_reported
+        when direction = 'at_most' then actual_value <= term_target
+        else actual_value >= term_target
+    end as is_met,
+    years_met,
+    latest_year >= term_end_year - 1 as is_term_complete,
+    is_derived,
+    predecessors_with_target,
+    is_estimate
+from measured

@@ -1,11 +1,15 @@
 """Nightly intake of the units' submissions and the warehouse build.
 
 discover -> register -> parse, validate (Great Expectations), load or quarantine
--> dbt build (one task per model, via cosmos) -> data-quality summary.
+-> in parallel: dbt build (one task per model, via cosmos); cross checks X1-X4, P1-P6
+(GX SQL expectations in PostgreSQL) -> GX Data Docs of the run; data-quality summary
+-> the nightly digests (after all of them, whatever their outcome).
 Logic lives in the grassroots package; this file only wires it.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, Connection, Param, dag, task
@@ -56,13 +60,27 @@ def nightly_submissions():
         return parse_validate_load(_dsn(), run_id)
 
     @task
+    def cross_checks(loaded: dict, run_id=None) -> dict:
+        from grassroots.pipeline import cross_checks
+
+        return cross_checks(_dsn(), run_id)
+
+    @task
+    def data_docs(checked: dict, run_id=None) -> dict:
+        from grassroots.pipeline import build_data_docs
+
+        return build_data_docs(run_id)
+
+    @task
     def quality_summary(run_id=None) -> dict:
         from grassroots.pipeline import quality_summary
 
         return quality_summary(_dsn(), run_id)
 
-    @task
-    def send_digests(summary: dict, run_id=None) -> dict:
+    # After the build (K1 reads its completeness mart) and the checks, but also when
+    # one of them failed: staff get their digest every night.
+    @task(trigger_rule="all_done")
+    def send_digests(run_id=None) -> dict:
         from grassroots.alerts import SmtpSettings
         from grassroots.pipeline import send_quality_digests
 
@@ -82,10 +100,23 @@ def nightly_submissions():
             )
         return send_quality_digests(_dsn(), run_id, smtp)
 
+    # The digests run even when the build or the checks failed, so they are no longer
+    # a failure's only downstream: this watcher (skipped on a good night) fails the run
+    # whenever any task failed.
+    @task(trigger_rule="one_failed", retries=1, retry_delay=timedelta(seconds=5))
+    def night_failed() -> None:
+        raise RuntimeError("a task of the nightly run failed (digests were still sent)")
+
     loaded = parse_validate_load(register(discover()))
-    # The summary does not wait for dbt: staff get it even on a night the build fails,
-    # and a failed build still fails the run.
-    loaded >> [dbt_task_group(), send_digests(quality_summary())]
+    checked = cross_checks(loaded)
+    build = dbt_task_group()
+    summary = quality_summary()
+    loaded >> [build, summary]
+    docs = data_docs(checked)
+    # The digests wait for the build and the checks but run even when one failed.
+    digests = send_digests()
+    [build, checked, summary] >> digests
+    [loaded, build, checked, summary, docs, digests] >> night_failed()
 
 
 nightly_submissions()

@@ -45,7 +45,7 @@ def reset_intake(wh) -> None:
     with psycopg.connect(wh.url()) as conn:
         conn.execute(
             f"truncate {', '.join(RAW_TABLES)}, landing.validation_findings,"
-            " landing.received_files restart identity cascade"
+            " landing.overdue_alerts, landing.received_files restart identity cascade"
         )
     for folder in (paths().archive, paths().quarantine, paths().inbox):
         if folder.exists():

@@ -5,6 +5,15 @@ district's staff (from 1 July 2025 each province's) get the findings of their ow
 units, in Vietnamese, with file, row, column, value, rule and the fix to make; the
 provincial board (scope `board`) gets one summary. One message per recipient per
 night, however many findings: no alert storms.
+
+The night's findings include the cross-form and plausibility warnings (X1-X4, P1-P6)
+stored by the cross checks after the load. Rule K1 (completeness) comes from
+marts.fct_submission_completeness: for the latest reporting year whose deadline has
+passed, each district's (from 2025 each province's) staff get the list of their units
+still overdue. An overdue submission is listed once per recipient
+(landing.overdue_alerts), so a night with no new finding and nothing newly overdue is a
+clean night: the board's summary only. The board's summary carries the reporting and
+on-time rates of that year and the link to the night's GX Data Docs.
 """
 
 from __future__ import annotations
@@ -62,6 +71,8 @@ class Digest:
     subject: str
     body: str
     file_ids: list[int] = field(default_factory=list)
+    # K1 submissions listed as overdue: (form_code, unit_code, period)
+    overdue: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def load_routing(path: Path = ROUTING_FILE) -> pd.DataFrame:
@@ -152,10 +163,105 @@ def _file_block(file_rows: pd.DataFrame) -> list[str]:
     return lines
 
 
+FORM_NAMES_VI = {"CB": "Biểu CB (chi bộ thôn)", "DV": "Biểu DV (biến động đảng viên)",
+                 "TC": "Biểu TC (tổ chức cơ sở đảng)"}  # fmt: skip
+LEVEL_VI = {"district": "huyện", "province": "tỉnh"}
+
+
+def completeness_of_latest_closed_year(conn: psycopg.Connection) -> pd.DataFrame:
+    """K1 rows (marts.fct_submission_completeness) of the latest year whose deadline has
+    passed; empty when the mart was never built."""
+    columns = [
+        "scope_level", "scope_code", "report_year", "form_code", "deadline",
+        "expected_count", "received_count", "on_time_count", "overdue_count",
+        "overdue_unit_codes",
+    ]  # fmt: skip
+    if conn.execute("select to_regclass('marts.fct_submission_completeness')").fetchone()[0]:
+        rows = conn.execute(
+            f"select {', '.join(columns)} from marts.fct_submission_completeness"
+            " where report_year = (select max(report_year)"
+            " from marts.fct_submission_completeness where is_deadline_passed)"
+            " order by scope_level, scope_code, form_code"
+        ).fetchall()
+    else:
+        log.warning("marts.fct_submission_completeness does not exist yet: no K1 tonight")
+        rows = []
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _k1_recipients(routing, registry, level: str, code: str, year: int):
+    """Staff of the scope, else (a district without its own address) of its province.
+    Scopes nobody answers for are counted in the board's summary, not listed."""
+    candidates = [(level, code)]
+    if level == "district":
+        province = registry.district_province(code, year)
+        if province:
+            candidates.append(("province", province))
+    for scope_level, scope_code in candidates:
+        match = routing[(routing.scope_level == scope_level) & (routing.scope_code == scope_code)]
+        if not match.empty:
+            return list(zip(match.recipient_email, match.recipient_name, strict=True))
+    return []
+
+
+def _already_listed(conn: psycopg.Connection) -> set[tuple[str, str, str, str]]:
+    return {
+        tuple(row)
+        for row in conn.execute(
+            "select form_code, unit_code, period, recipient from landing.overdue_alerts"
+        ).fetchall()
+    }
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}".replace(".", ",") + "%" if whole else "–"
+
+
+def _overdue_blocks(conn, completeness, routing, registry):
+    """recipient -> (lines, [(form, unit, period)]) of the units newly overdue for them."""
+    listed = _already_listed(conn)
+    names: dict[tuple[str, int], dict[str, str]] = {}
+    out: dict[tuple[str, str], tuple[list[str], list[tuple[str, str, str]]]] = {}
+    for row in completeness.itertuples(index=False):
+        codes = list(row.overdue_unit_codes or [])
+        if not codes:
+            continue
+        year, period = int(row.report_year), str(row.report_year)
+        for email, name in _k1_recipients(routing, registry, row.scope_level, row.scope_code, year):
+            new = [c for c in codes if (row.form_code, c, period, email) not in listed]
+            if not new:
+                continue
+            level = "commune" if row.form_code in ("CB", "DV") else row.scope_level
+            if (level, year) not in names:
+                units = registry.units_valid_in_year(level, year)
+                # The row in force at year end wins (an open end sorts last).
+                end = units.valid_to.fillna("").astype(str).replace("", "9999-12-31")
+                units = units.assign(_end=end).sort_values("_end")
+                names[(level, year)] = dict(zip(units.code, units.name, strict=True))
+            shown = ", ".join(f"{c} {names[(level, year)].get(c, '')}".strip() for c in new)
+            scope_name = registry.name(row.scope_level, row.scope_code, year) or row.scope_code
+            lines, marks = out.setdefault((email, name), ([], []))
+            lines.append(
+                f"  - {FORM_NAMES_VI[row.form_code]} năm {year}, {scope_name}"
+                f" ({LEVEL_VI[row.scope_level]} {row.scope_code}): {len(codes)}/"
+                f"{row.expected_count} đơn vị chưa nộp, quá hạn {row.deadline:%d/%m/%Y}"
+                f" (tỷ lệ đã nộp {_percent(row.received_count, row.expected_count)},"
+                f" đúng hạn {_percent(row.on_time_count, row.expected_count)})."
+                f" Chưa nộp: {shown}."
+            )
+            marks.extend((row.form_code, c, period) for c in new)
+    return out
+
+
 def build_digests(
-    conn: psycopg.Connection, run_id: str, registry=None, routing: pd.DataFrame | None = None
+    conn: psycopg.Connection,
+    run_id: str,
+    registry=None,
+    routing: pd.DataFrame | None = None,
+    docs_link: str | None = None,
 ) -> list[Digest]:
-    """One digest per recipient with their units' findings, and the board's summary."""
+    """One digest per recipient with their units' findings and newly overdue units
+    (K1), and the board's summary."""
     from grassroots.registry import Registry
 
     registry = registry or Registry.load()
@@ -173,30 +279,51 @@ def build_digests(
         scope = _responsible_scope(registry, first.form_code, first.unit_code, first.period)
         for recipient in _route(routing, registry, scope, _text(first.period) or "2000"):
             per_recipient[recipient].append(file_rows)
+    completeness = completeness_of_latest_closed_year(conn)
+    overdue = _overdue_blocks(conn, completeness, routing, registry)
 
     digests = []
-    for (email, name), blocks in sorted(per_recipient.items()):
+    for email, name in sorted(set(per_recipient) | set(overdue)):
+        blocks = per_recipient.get((email, name), [])
+        overdue_lines, marks = overdue.get((email, name), ([], []))
         rejected = sum(1 for b in blocks if b.iloc[0].status == "quarantined")
-        body = [
-            f"Kính gửi {name},",
-            "",
-            f"Kết quả kiểm tra số liệu đêm nay (lượt chạy {run_id}): {len(blocks)} tệp của"
-            f" các đơn vị thuộc phạm vi đồng chí phụ trách có vấn đề, trong đó {rejected} tệp"
-            " bị trả lại. Đề nghị đơn vị sửa đúng ô được nêu dưới đây và gửi lại tệp.",
-            "",
-        ]
-        for block in blocks:
-            body.extend(_file_block(block))
-            body.append("")
+        body = [f"Kính gửi {name},", ""]
+        if blocks:
+            body += [
+                f"Kết quả kiểm tra số liệu đêm nay (lượt chạy {run_id}): {len(blocks)} tệp"
+                " của các đơn vị thuộc phạm vi đồng chí phụ trách có vấn đề, trong đó"
+                f" {rejected} tệp bị trả lại. Tệp bị trả lại: đề nghị đơn vị sửa đúng ô"
+                " được nêu dưới đây và gửi lại tệp. Tệp có cảnh báo đã được nạp: đề nghị"
+                " kiểm tra lại số liệu, nếu sai thì gửi lại tệp đã sửa.",
+                "",
+            ]
+            for block in blocks:
+                body.extend(_file_block(block))
+                body.append("")
+        if overdue_lines:
+            body += [
+                "Báo cáo quá hạn chưa nộp (mỗi báo cáo chỉ được nhắc một lần trong thư"
+                " tổng hợp; danh sách đầy đủ ở bảng fct_submission_completeness):",
+                *overdue_lines,
+                "",
+            ]
+        if docs_link:
+            body.append(f"Chi tiết kết quả kiểm tra (Data Docs): {docs_link}")
         body.append("Thư này được gửi tự động; mỗi đêm chỉ gửi một thư tổng hợp.")
+        subject = (
+            f"[grassroots] Kiểm tra số liệu: {rejected} tệp bị trả lại,"
+            f" {len(blocks) - rejected} tệp có cảnh báo"
+        )
+        if marks:
+            subject += f", {len(marks)} báo cáo quá hạn"
         digests.append(
             Digest(
                 recipient=email,
                 recipient_name=name,
-                subject=f"[grassroots] Kiểm tra số liệu: {rejected} tệp bị trả lại,"
-                f" {len(blocks) - rejected} tệp có cảnh báo",
+                subject=subject,
                 body="\n".join(body),
                 file_ids=[int(b.iloc[0].file_id) for b in blocks],
+                overdue=marks,
             )
         )
 
@@ -210,6 +337,9 @@ def build_digests(
     ]
     summary += [f"- {rule} ({severity}): {n}" for (rule, severity), n in dict(by_rule).items()]
     summary.append(f"- Thư chi tiết đã gửi cho {len(digests)} đầu mối phụ trách.")
+    summary += _completeness_summary(completeness)
+    if docs_link:
+        summary.append(f"- Chi tiết kết quả kiểm tra (Data Docs): {docs_link}")
     # The board gets one message too: the summary, followed by the files no district
     # answers for (unknown unit, unreadable file) when there are any.
     board_emails = set(board.recipient_email)
@@ -223,6 +353,41 @@ def build_digests(
         subject = f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}"
         digests.append(Digest(email, name, subject, body, file_ids))
     return digests
+
+
+def _completeness_summary(completeness: pd.DataFrame) -> list[str]:
+    """K1 for the board: the latest closed year, per form, nationwide."""
+    if completeness.empty:
+        return ["- Tình hình nộp báo cáo (K1): chưa có số liệu (kho chưa được dựng lần nào)."]
+    year = int(completeness.report_year.iloc[0])
+    deadline = completeness.deadline.iloc[0]
+    lines = [f"- Tình hình nộp báo cáo năm {year} (hạn nộp {deadline:%d/%m/%Y}):"]
+    totals = completeness.groupby("form_code")[
+        ["expected_count", "received_count", "on_time_count", "overdue_count"]
+    ].sum()
+    for form_code, t in totals.iterrows():
+        scopes = int((completeness[completeness.form_code == form_code].overdue_count > 0).sum())
+        lines.append(
+            f"  {form_code}: cần nộp {t.expected_count}, đã nhận {t.received_count}"
+            f" (tỷ lệ {_percent(t.received_count, t.expected_count)}), đúng hạn"
+            f" {t.on_time_count} ({_percent(t.on_time_count, t.expected_count)}), quá hạn"
+            f" {t.overdue_count} ở {scopes} huyện/tỉnh."
+        )
+    return lines
+
+
+def mark_overdue_listed(conn: psycopg.Connection, digests: list[Digest], run_id: str) -> int:
+    """Remember the overdue submissions listed tonight: each is listed once per recipient."""
+    rows = [(f, u, p, d.recipient) for d in digests for f, u, p in d.overdue]
+    if rows:
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        conn.execute(
+            "insert into landing.overdue_alerts (form_code, unit_code, period, recipient, run_id)"
+            " select f, u, p, r, %s from unnest(%s::text[], %s::text[], %s::text[], %s::text[])"
+            " as t (f, u, p, r) on conflict do nothing",
+            [run_id, *columns],
+        )
+    return len(rows)
 
 
 def send_digests(digests: list[Digest], smtp: SmtpSettings) -> int:

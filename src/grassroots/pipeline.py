@@ -35,6 +35,20 @@ def parse_validate_load(dsn: str, run_id: str | None = None) -> dict:
     return summary.as_dict()
 
 
+def cross_checks(dsn: str, run_id: str | None = None) -> dict:
+    """Rules X1-X4 and P1-P6 on the files loaded in this run (warnings, in PostgreSQL)."""
+    from grassroots.validation.cross_checks import run_cross_checks
+
+    return run_cross_checks(dsn, run_id)
+
+
+def build_data_docs(run_id: str) -> dict:
+    """GX Data Docs of this run's stored validation results, under <home>/data_docs/."""
+    from grassroots.data_docs import build_data_docs as build
+
+    return build(run_id)
+
+
 def quality_summary(dsn: str, run_id: str | None = None) -> dict:
     """Files by status, and this run's findings by rule and severity (logged in English)."""
     with psycopg.connect(dsn) as conn:
@@ -62,11 +76,13 @@ def quality_summary(dsn: str, run_id: str | None = None) -> dict:
 
 
 def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:
-    """Build the night's digests, keep a copy under <home>/digests/, send them if SMTP is set."""
-    from grassroots.alerts import build_digests, send_digests
+    """Build the night's digests, keep a copy under <home>/digests/, send them if SMTP is
+    set; then remember the overdue submissions listed (K1: each is listed once)."""
+    from grassroots.alerts import build_digests, mark_overdue_listed, send_digests
+    from grassroots.data_docs import docs_link
 
     with psycopg.connect(dsn) as conn:
-        digests = build_digests(conn, run_id)
+        digests = build_digests(conn, run_id, docs_link=docs_link(run_id))
     folder = paths().home / "digests" / "".join(c if c.isalnum() else "_" for c in run_id)
     folder.mkdir(parents=True, exist_ok=True)
     for number, digest in enumerate(digests, start=1):
@@ -78,4 +94,7 @@ def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:
     sent = send_digests(digests, smtp) if smtp else 0
     if not smtp:
         log.info("no SMTP connection configured: %d digests written to %s", len(digests), folder)
-    return {"digests": len(digests), "sent": sent, "folder": str(folder)}
+    # After the send: a failed send is retried by Airflow and lists the same units again.
+    with psycopg.connect(dsn) as conn:
+        marked = mark_overdue_listed(conn, digests, run_id)
+    return {"digests": len(digests), "sent": sent, "folder": str(folder), "overdue_listed": marked}

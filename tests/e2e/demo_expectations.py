@@ -38,6 +38,16 @@ EXPECTED_QUARANTINE: dict[str, tuple[str, int | None, str | None]] = {
 }
 
 # (indicator, level, unit code, year) -> value, rounded to 2 decimals.
+# The cross-form and plausibility warnings (X1-X4, P1-P6) of the demo inbox: the good
+# files are consistent across forms and years, so the only ones are P5 on Hùng Sơn
+# (06055), whose members grew steadily over nine years (267 ... 302, 313): the last two
+# years sit far from the series' median of 281 (modified z-scores 3.5 and 5.4). These
+# files load; the findings reach district 180's digest as warnings.
+EXPECTED_WARNINGS: set[tuple[str, str, int | None, str | None]] = {
+    ("DV_06055_2023.csv", "P5", 2, "members_end"),
+    ("DV_06055_2024.csv", "P5", 2, "members_end"),
+}
+
 EXPECTED_INDICATORS: dict[tuple[str, str, str, int], float] = {
     ("members_total", "district", "183", 2023): 2159,  # 8 TC rows: 4 communes + 4 other orgs
     ("member_growth_pct", "district", "183", 2023): 1.12,  # 2135 -> 2159

@@ -16,7 +16,11 @@ from grassroots.config import DEMO_INBOX, paths
 from grassroots.intake import account
 from grassroots.registry import Registry
 from tests.conftest import reset_intake
-from tests.e2e.demo_expectations import EXPECTED_INDICATORS, EXPECTED_QUARANTINE
+from tests.e2e.demo_expectations import (
+    EXPECTED_INDICATORS,
+    EXPECTED_QUARANTINE,
+    EXPECTED_WARNINGS,
+)
 from tests.smtp_server import MailSink, free_port
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +36,9 @@ def _fill_inbox():
 
 def _snapshot(conn) -> dict:
     marts = conn.execute(
-        "select indicator_code, unit_level, unit_code, year, numerator, denominator, value,"
-        " units_expected, units_reported from marts.fct_indicator_values order by 1, 2, 3, 4"
+        "select indicator_code, geography, unit_level, unit_code, year, numerator, denominator,"
+        " value, units_expected, units_reported from marts.fct_indicator_values"
+        " order by 1, 2, 3, 4, 5"
     ).fetchall()
     raw = {
         table: conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
@@ -63,6 +68,8 @@ def smtp(warehouse):
 @pytest.fixture(scope="module")
 def first_run(warehouse, smtp):
     reset_intake(warehouse)
+    with psycopg.connect(warehouse.url(), autocommit=True) as conn:
+        conn.execute("truncate landing.overdue_alerts")  # K1 lists nothing twice
     inbox = _fill_inbox()
     assert trigger_run(inbox) == 0
     # Autocommit: an open read transaction would block dbt's table swaps in later runs.
@@ -147,6 +154,59 @@ def test_each_district_gets_one_digest_naming_its_files_rows_columns_and_rules(f
     assert checked >= 10
     board = smtp.to("dulieu@bantochuc.example.vn")
     assert len(board) == 1 and "bị trả lại: 14" in board[0].text
+
+
+def test_cross_check_warnings_are_stored_and_reach_the_district(first_run, smtp):
+    warnings = first_run.execute(
+        "select f.original_name, v.rule_id, v.row_number, v.column_name, f.status"
+        " from landing.validation_findings v join landing.received_files f using (file_id)"
+        " where v.rule_id ~ '^[XP]'"
+    ).fetchall()
+    assert {w[:4] for w in warnings} == EXPECTED_WARNINGS
+    assert {w[4] for w in warnings} == {"loaded"}  # warnings never stop a file
+    (digest,) = smtp.to("bantochuc.trangdinh@langson.example.vn")  # district 180
+    for name, rule_id, row_number, _column in EXPECTED_WARNINGS:
+        assert name in digest.text and f"[{rule_id}, cảnh báo] dòng {row_number}" in digest.text
+    mart = first_run.execute(
+        "select count(*), count(*) filter (where rule_family = 'P' and file_status = 'loaded')"
+        " from marts.fct_validation_findings"
+    ).fetchone()
+    total = first_run.execute("select count(*) from landing.validation_findings").fetchone()[0]
+    assert mart == (total, len(EXPECTED_WARNINGS))
+
+
+def test_data_docs_are_built_for_the_run_and_linked(first_run, smtp):
+    from grassroots.data_docs import docs_dir
+
+    (run_id,) = first_run.execute("select distinct run_id from landing.received_files").fetchone()
+    site = docs_dir(run_id)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "cross_checks" in index
+    pages = list((site / "validations").rglob("*.html"))
+    assert len(pages) == 1 and "P5" in pages[0].read_text(encoding="utf-8")
+    (board,) = smtp.to("dulieu@bantochuc.example.vn")
+    assert (site / "index.html").as_uri() in board.text
+
+
+def test_overdue_units_reach_the_responsible_staff_and_the_board_summary(first_run, smtp):
+    year, missing = first_run.execute(
+        "select report_year, overdue_unit_codes from marts.fct_submission_completeness"
+        " where scope_level = 'province' and scope_code = '20' and form_code = 'DV'"
+        " and report_year = (select max(report_year) from marts.fct_submission_completeness"
+        " where is_deadline_passed)"
+    ).fetchone()
+    assert missing  # the demo inbox holds no file for the latest closed year
+    (lang_son,) = smtp.to("bantochuc@langson.example.vn")
+    assert "Báo cáo quá hạn chưa nộp" in lang_son.text
+    assert all(code in lang_son.text for code in missing)
+    listed = first_run.execute(
+        "select count(*) from landing.overdue_alerts where recipient = %s"
+        " and form_code = 'DV' and period = %s",
+        ("bantochuc@langson.example.vn", str(year)),
+    ).fetchone()[0]
+    assert listed == len(missing)
+    (board,) = smtp.to("dulieu@bantochuc.example.vn")
+    assert f"Tình hình nộp báo cáo năm {year}" in board.text
 
 
 def test_rerun_with_the_same_files_changes_nothing(first_run, warehouse, smtp):

@@ -46,3 +46,53 @@ def test_a_file_of_unknown_unit_goes_to_the_board(registry, routing):
 def test_routing_table_has_unique_rows():
     table = pd.read_csv(ROUTING_FILE, dtype=str)
     assert not table.duplicated(["scope_level", "scope_code", "recipient_email"]).any()
+
+
+def test_overdue_lists_go_to_the_district_else_its_province_never_the_board(registry, routing):
+    from grassroots.alerts import _k1_recipients
+
+    assert _k1_recipients(routing, registry, "district", "183", 2024) == [
+        ("bantochuc.caoloc@langson.example.vn", "Ban Tổ chức Huyện ủy Cao Lộc")
+    ]
+    # 178 has no address of its own: Lạng Sơn's staff answer for it.
+    assert _k1_recipients(routing, registry, "district", "178", 2024)[0][0] == (
+        "bantochuc@langson.example.vn"
+    )
+    assert _k1_recipients(routing, registry, "province", "20", 2025)[0][0] == (
+        "bantochuc@langson.example.vn"
+    )
+    # Nobody answers for Hà Nội: counted in the board's summary, not listed to anyone.
+    assert _k1_recipients(routing, registry, "province", "01", 2025) == []
+
+
+def test_board_summary_gives_rates_per_form_for_the_latest_closed_year():
+    from datetime import date
+
+    from grassroots.alerts import _completeness_summary
+
+    rows = pd.DataFrame(
+        [
+            ("province", "20", 2025, "DV", date(2026, 1, 31), 65, 13, 10, 52, ["06184"]),
+            ("province", "08", 2025, "DV", date(2026, 1, 31), 35, 35, 35, 0, []),
+            ("province", "20", 2025, "TC", date(2026, 1, 31), 1, 0, 0, 1, ["20"]),
+        ],
+        columns=[
+            "scope_level", "scope_code", "report_year", "form_code", "deadline",
+            "expected_count", "received_count", "on_time_count", "overdue_count",
+            "overdue_unit_codes",
+        ],
+    )  # fmt: skip
+    lines = _completeness_summary(rows)
+    assert lines[0] == "- Tình hình nộp báo cáo năm 2025 (hạn nộp 31/01/2026):"
+    assert lines[1] == (
+        "  DV: cần nộp 100, đã nhận 48 (tỷ lệ 48,0%), đúng hạn 45 (45,0%), quá hạn 52 ở 1"
+        " huyện/tỉnh."
+    )
+    assert lines[2].startswith("  TC: cần nộp 1, đã nhận 0 (tỷ lệ 0,0%)")
+
+
+def test_without_the_completeness_mart_the_summary_says_so():
+    from grassroots.alerts import _completeness_summary
+
+    empty = pd.DataFrame(columns=["report_year", "form_code"])
+    assert "chưa có số liệu" in _completeness_summary(empty)[0]

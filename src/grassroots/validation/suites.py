@@ -685,6 +685,10 @@ def write_suites(directory: Path = DEFAULT_SUITES_DIR) -> list[Path]:
         text = json.dumps(suite_to_dict(suite), ensure_ascii=False, indent=2, sort_keys=True)
         path.write_text(text + "\n", encoding="utf-8")
         paths.append(path)
+    # The cross-form and plausibility suite (X1-X4, P1-P6) lives beside the form suites.
+    from grassroots.validation.cross_checks import write_suite
+
+    paths.append(write_suite(directory))
     return paths
 
 

@@ -75,6 +75,9 @@ def dbt_task_group(group_id: str = "dbt_build"):
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
+            # Registry seeds are loaded by `grassroots setup` when they change, not nightly
+            # (see runtime.load_reference_seeds).
+            exclude=["resource_type:seed"],
             # A test that reads two models (relationships) becomes its own task after both.
             should_detach_multiple_parents_tests=True,
         ),

@@ -7,6 +7,7 @@ server, a managed PostgreSQL, or a distributed Airflow deployment (docker/).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -18,12 +19,14 @@ from grassroots.config import (
     DAGS_DIR,
     DBT_PROJECT_DIR,
     LOADER_ROLE,
+    SEEDS_DIR,
     WAREHOUSE_CONN_ID,
     paths,
 )
 from grassroots.warehouse import Warehouse
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+SEEDS_REGISTRY_DIR = SEEDS_DIR / "registry"
 
 
 def _connection_json(url: str) -> str:
@@ -113,7 +116,47 @@ def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[st
             ),
             "dbt parse",
         )
+    load_reference_seeds(warehouse, env, quiet=quiet)
     return env
+
+
+def seeds_fingerprint() -> str:
+    """SHA-256 over the registry seeds (names and bytes): what the reference schema holds."""
+    digest = hashlib.sha256()
+    for path in sorted(SEEDS_REGISTRY_DIR.glob("*.csv")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bool) -> bool:
+    """Build the registry seeds (with their tests) when they differ from what was loaded.
+
+    The nightly DAG leaves seeds out: reloading 25,000 registry rows every night costs
+    tens of seconds whatever the night brings. They change only when someone runs
+    `grassroots registry build` and deploys the result, and setup (also the docker init)
+    loads them then. The fingerprint is kept in the warehouse, so a new or restored
+    warehouse is seeded even if this state folder has seen the same seeds before.
+    """
+    import psycopg
+
+    fingerprint = seeds_fingerprint()
+    with psycopg.connect(warehouse.url()) as conn:
+        loaded = conn.execute(
+            "select 1 from landing.reference_seed_loads where fingerprint = %s", (fingerprint,)
+        ).fetchone()
+    if loaded:
+        return False
+    command = ["dbt", "build", "--select", "resource_type:seed", "--full-refresh"]
+    _check(
+        run_tool([*command, "--quiet"] if quiet else command, env, cwd=DBT_PROJECT_DIR), "dbt seed"
+    )
+    with psycopg.connect(warehouse.url()) as conn:
+        conn.execute(
+            "insert into landing.reference_seed_loads (fingerprint) values (%s)"
+            " on conflict (fingerprint) do update set loaded_at = now()",
+            (fingerprint,),
+        )
+    return True
 
 
 def manifest_is_fresh() -> bool:

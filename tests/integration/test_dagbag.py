@@ -44,3 +44,10 @@ def test_dbt_models_are_separate_tasks_after_the_load(dagbag):
     assert any("fct_indicator_values" in t.task_id for t in dbt_tasks)
     load = dag.get_task("parse_validate_load")
     assert load.downstream_task_ids & {t.task_id for t in dbt_tasks}
+
+
+def test_registry_seeds_are_not_reloaded_every_night(dagbag):
+    # Seeds are loaded by setup when they change (runtime.load_reference_seeds).
+    dag = dagbag.dags["nightly_submissions"]
+    assert not [t.task_id for t in dag.tasks if "ref_communes" in t.task_id]
+    assert [t.task_id for t in dag.tasks if "int_registry_units" in t.task_id]

@@ -70,3 +70,26 @@ def test_analyst_reads_marts_and_cannot_write_anything(warehouse):
     finally:
         with psycopg.connect(warehouse.url(), autocommit=True) as loader:
             loader.execute("drop table marts.zz_grant_probe")
+
+
+def test_registry_seeds_load_once_per_fingerprint(warehouse):
+    """Setup loads the registry seeds; the nightly DAG leaves them out (see orchestration)."""
+    from grassroots.runtime import load_reference_seeds, runtime_env, seeds_fingerprint
+
+    env = runtime_env(warehouse)
+    with psycopg.connect(warehouse.url()) as conn:
+        communes = conn.execute("select count(*) from reference.ref_communes").fetchone()[0]
+        fingerprints = [
+            r[0] for r in conn.execute("select fingerprint from landing.reference_seed_loads")
+        ]
+    assert communes > 10_000
+    assert seeds_fingerprint() in fingerprints
+    # Same seeds: nothing to do.
+    assert load_reference_seeds(warehouse, env, quiet=True) is False
+    # A warehouse that has not seen these seeds (new, restored, or seeds changed) reloads them.
+    with psycopg.connect(warehouse.url()) as conn:
+        conn.execute("truncate reference.ref_communes")
+        conn.execute("delete from landing.reference_seed_loads")
+    assert load_reference_seeds(warehouse, env, quiet=True) is True
+    with psycopg.connect(warehouse.url()) as conn:
+        assert conn.execute("select count(*) from reference.ref_communes").fetchone()[0] == communes

@@ -135,4 +135,49 @@ create table if not exists raw.form_ct (
     primary key (file_id, row_number)
 );
 
+-- Cross-form and cross-year checks (rules X1-X4, P1-P6; grassroots.validation.cross_checks).
+-- The files a night's run checks: GX's batch for expectations/cross_checks.json. Refilled
+-- by each run (one nightly run at a time: max_active_runs=1).
+create table if not exists landing.cross_check_batch (
+    file_id bigint primary key references landing.received_files (file_id),
+    form_code text not null,
+    unit_code text not null,
+    period text not null
+);
+comment on table landing.cross_check_batch is
+    'Files under cross-form and cross-year checks in the current run (refilled each run).';
+-- Communes whose yearly series restarts at the 2025 reform (a new code, or a code whose
+-- meaning changed: merged, split or renamed into another territory), from
+-- seeds/registry/ref_commune_crosswalk_2025.csv; refreshed by the cross checks.
+create table if not exists landing.commune_series_breaks (
+    commune_code text primary key,
+    break_year integer not null
+);
+comment on table landing.commune_series_breaks is
+    'Communes whose yearly series restarts in break_year (2025 reform lineage events).';
+-- Overdue submissions already announced in a digest (rule K1: each one is announced once).
+create table if not exists landing.overdue_alerts (
+    form_code text not null,
+    unit_code text not null,
+    period text not null,
+    recipient text not null,
+    run_id text,
+    alerted_at timestamptz not null default now(),
+    primary key (form_code, unit_code, period, recipient)
+);
+comment on table landing.overdue_alerts is
+    'Overdue submissions (K1) already listed in a recipient''s digest: listed once, no storms.';
+-- Findings of a rule for a file are replaced when the night is rerun.
+create index if not exists validation_findings_rule_file
+    on landing.validation_findings (rule_id, file_id);
+
+-- Registry seeds loaded into the reference schema, by fingerprint (runtime.load_reference_seeds):
+-- setup reloads them only when seeds/registry changed; the nightly DAG does not.
+create table if not exists landing.reference_seed_loads (
+    fingerprint text primary key,
+    loaded_at timestamptz not null default now()
+);
+comment on table landing.reference_seed_loads is
+    'SHA-256 of the registry seed files loaded into the reference schema, and when.';
+
 reset role;

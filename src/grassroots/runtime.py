@@ -144,9 +144,15 @@ def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bo
         loaded = conn.execute(
             "select 1 from landing.reference_seed_loads where fingerprint = %s", (fingerprint,)
         ).fetchone()
+        # Incremental models only rebuild years with new files: after a registry change
+        # everything downstream of the seeds is rebuilt once, in full.
+        marts_built = conn.execute(
+            "select to_regclass('marts.fct_indicator_values') is not null"
+        ).fetchone()[0]
     if loaded:
         return False
-    command = ["dbt", "build", "--select", "resource_type:seed", "--full-refresh"]
+    selector = "resource_type:seed+" if marts_built else "resource_type:seed"
+    command = ["dbt", "build", "--select", selector, "--full-refresh"]
     _check(
         run_tool([*command, "--quiet"] if quiet else command, env, cwd=DBT_PROJECT_DIR), "dbt seed"
     )

@@ -397,25 +397,33 @@ def _find_header_row(rows: list[list[str | None]], info_keys: list[str]) -> tupl
     """The first of the top rows that names a form: its identity columns (from the row
     or the info sheet) and at least two of the form's columns in the row itself; the
     form covering most required columns wins."""
-    info_by_form = {code: _matched(code, info_keys) for code in FORMS}
+    info = tuple(info_keys)
     for position, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        cells = [cell for cell in row if cell]
+        cells = tuple(cell for cell in row if cell)
         if len(cells) < 2:
             continue
-        best: tuple[int, str] | None = None
-        for code, form in FORMS.items():
-            own = _matched(code, cells)
-            if len(own) < 2:  # a title row plus the info sheet's keys is not a header
-                continue
-            matched = own | info_by_form[code]
-            if form.unit_column not in matched or form.period_column not in matched:
-                continue
-            score = len(matched & _REQUIRED[code])
-            if best is None or score > best[0]:
-                best = (score, code)
-        if best is not None:
-            return position, FORMS[best[1]]
+        code = _header_form(cells, info)
+        if code is not None:
+            return position, FORMS[code]
     return 0, None
+
+
+@lru_cache(maxsize=4096)
+def _header_form(cells: tuple[str, ...], info_keys: tuple[str, ...]) -> str | None:
+    """The form a row of header cells names, or None. Cached: thousands of files of a
+    batch share a handful of header (and title) rows."""
+    best: tuple[int, str] | None = None
+    for code, form in FORMS.items():
+        own = _matched(code, list(cells))
+        if len(own) < 2:  # a title row plus the info sheet's keys is not a header
+            continue
+        matched = own | _matched(code, list(info_keys))
+        if form.unit_column not in matched or form.period_column not in matched:
+            continue
+        score = len(matched & _REQUIRED[code])
+        if best is None or score > best[0]:
+            best = (score, code)
+    return best[1] if best is not None else None
 
 
 def _info_values(form: Form, info: dict[str, str | None]) -> dict[str, str | None]:

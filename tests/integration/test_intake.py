@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from grassroots import intake
-from grassroots.config import paths
+from grassroots.config import DEMO_INBOX, paths
+from tests.conftest import reset_intake
 
 pytestmark = pytest.mark.integration
 
@@ -183,3 +184,59 @@ def test_each_batch_commits_on_its_own(empty_warehouse, tmp_path, monkeypatch):
             "select status from landing.received_files order by file_id"
         ).fetchall()
     assert statuses == [("loaded",), ("received",)]
+
+
+def test_plan_batches_gives_each_worker_a_batch_and_keeps_file_order():
+    files = list(range(10_000))
+    # One process: batches of at most batch_size.
+    assert [len(b) for b in intake.plan_batches(files, 4_000, workers=1)] == [3334, 3334, 3332]
+    # Two workers, fewer files than one batch: split in two so both cores work.
+    assert [len(b) for b in intake.plan_batches(files, 25_000, workers=2)] == [5000, 5000]
+    # Too few files to be worth a second process: one batch.
+    assert [len(b) for b in intake.plan_batches(files[:3_000], 25_000, workers=2)] == [3000]
+    planned = intake.plan_batches(files, 3_000, workers=2)
+    assert [f for batch in planned for f in batch] == files
+    assert intake.plan_batches([], 25_000, workers=2) == []
+
+
+def _outcome(conn) -> dict:
+    return {
+        "files": conn.execute(
+            "select original_name, status, form_code, unit_code, period, version"
+            " from landing.received_files order by original_name"
+        ).fetchall(),
+        "rows": [
+            conn.execute(f"select count(*) from raw.form_{form}").fetchone()[0]
+            for form in ("cb", "dv", "tc", "ct")
+        ],
+        "findings": conn.execute(
+            "select f.original_name, v.rule_id, v.severity, v.row_number, v.column_name,"
+            " v.value, v.message_en from landing.validation_findings as v"
+            " join landing.received_files as f using (file_id)"
+            " order by 1, 2, 4 nulls first, 5, 6, 7"
+        ).fetchall(),
+    }
+
+
+def test_worker_processes_give_the_same_result_as_one_process(warehouse, tmp_path, monkeypatch):
+    """Batches read and validated in forked workers load exactly what one process loads."""
+    sample = sorted(DEMO_INBOX.iterdir())[:60] + sorted(DEMO_INBOX.glob("broken_*"))
+    monkeypatch.setattr(intake, "MIN_FILES_PER_WORKER", 1)
+    outcomes = {}
+    for workers in (1, 2):
+        reset_intake(warehouse)
+        inbox = tmp_path / f"inbox{workers}"
+        inbox.mkdir()
+        for source in sample:
+            (inbox / source.name).write_bytes(source.read_bytes())
+        timings: dict[str, float] = {}
+        with psycopg.connect(warehouse.url()) as conn:
+            intake.register(conn, intake.discover(inbox), paths().archive, "w")
+            summary = intake.process_pending(
+                conn, paths().quarantine, "w", batch_size=25, workers=workers, timings=timings
+            )
+            assert timings["workers"] == (2 if workers == 2 else 0)
+            assert summary.loaded + summary.quarantined + summary.superseded > 0
+            outcomes[workers] = (_outcome(conn), sorted(os.listdir(paths().quarantine)))
+    assert outcomes[2] == outcomes[1]
+    assert outcomes[1][0]["findings"]  # the sample holds broken files

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from grassroots.forms import Form, enum_index, fold, rating_index, strip_diacritics
@@ -81,10 +82,11 @@ def _code_widths(form_code: str, column: str, years: pd.Series) -> pd.Series | N
     if column == "commune_code":
         return pd.Series([(5,)] * len(index), index=index, dtype=object)
     if form_code == "TC" and column == "district_code":
-        widths = years.map(
-            lambda y: (2, 3) if pd.isna(y) else ((3,) if y <= LAST_DISTRICT_YEAR else (2,))
-        )
-        return widths.astype(object)
+        by_year = {
+            y: (2, 3) if pd.isna(y) else ((3,) if y <= LAST_DISTRICT_YEAR else (2,))
+            for y in years.unique()
+        }
+        return pd.Series([by_year[y] for y in years], index=index, dtype=object)
     if form_code == "TC" and column == "org_code":  # a commune's own organization
         return pd.Series([(5,)] * len(index), index=index, dtype=object)
     if form_code == "CT" and column == "unit_code":
@@ -101,13 +103,21 @@ def _flag(mask: pd.Series, known: pd.Series) -> pd.Series:
     return mask.astype(bool).astype(object).where(known.astype(bool), None)
 
 
+def _map_distinct(values: pd.Series, function) -> pd.Series:
+    """function(value) for every value, computed once per distinct value (a batch holds
+    150,000 cells of a column but a few dozen distinct spellings); missing stays None."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [function(value) for value in uniques]
+    mapped[-1] = None  # code -1: missing
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _lookup_enum(values: pd.Series, index: dict[str, str]) -> pd.Series:
     def one(value):
-        if value is None:
-            return None
         return index.get(fold(value)) or index.get(strip_diacritics(value)) or value
 
-    return values.map(one).astype(object)
+    return _map_distinct(values, one)
 
 
 def _lookup_rating(values: pd.Series, years: pd.Series) -> pd.Series:
@@ -129,9 +139,24 @@ def _lookup_rating(values: pd.Series, years: pd.Series) -> pd.Series:
                 return sorted(in_scale)[0]
         return sorted(codes)[0]
 
-    return pd.Series(
-        [one(v, y) for v, y in zip(values, years, strict=True)], index=values.index, dtype=object
-    )
+    known: dict[tuple, str | None] = {}
+    out = []
+    for pair in zip(values, years, strict=True):
+        if pair not in known:
+            known[pair] = one(*pair)
+        out.append(known[pair])
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _normalize_codes(raw: pd.Series, widths: pd.Series) -> list[tuple[str | None, bool]]:
+    """normalize_code per row, computed once per distinct (text, widths)."""
+    known: dict[tuple, tuple[str | None, bool]] = {}
+    out = []
+    for pair in zip(raw, widths, strict=True):
+        if pair not in known:
+            known[pair] = normalize_code(*pair)
+        out.append(known[pair])
+    return out
 
 
 def concat_rows(form: Form, items: list[ParsedFile]) -> pd.DataFrame:
@@ -159,7 +184,7 @@ def build_rows(form: Form, items: list[ParsedFile], registry: RegistryLike) -> p
             if widths is None:
                 rows[code(name)] = raw
             else:
-                pairs = [normalize_code(v, w) for v, w in zip(raw, widths, strict=True)]
+                pairs = _normalize_codes(raw, widths)
                 rows[code(name)] = pd.Series([p[0] for p in pairs], dtype=object)
                 rows[intact(name)] = _flag(pd.Series([not p[1] for p in pairs]), raw.notna())
         elif column.kind == "enum":
@@ -167,7 +192,7 @@ def build_rows(form: Form, items: list[ParsedFile], registry: RegistryLike) -> p
         elif column.kind == "rating":
             rows[code(name)] = _lookup_rating(raw, years)
         elif column.kind == "term":
-            terms = raw.map(parse_term)
+            terms = _map_distinct(raw, parse_term)
             start = pd.Series([t[0] if t else None for t in terms], dtype="Int64")
             end = pd.Series([t[1] if t else None for t in terms], dtype="Int64")
             rows[TERM_START] = start
@@ -190,9 +215,16 @@ def _registry_flag(
     known = codes.notna() & years.notna()
     result = pd.Series(False, index=codes.index)
     if known.any():
-        result[known] = registry.valid_in_year(
-            level, codes[known].astype(str), years[known].astype("int64")
+        # The registry is asked once per distinct (code, year), not once per row.
+        asked = pd.DataFrame(
+            {"code": codes[known].astype(str).to_numpy(), "year": years[known].to_numpy("int64")}
+        )
+        distinct = asked.drop_duplicates(ignore_index=True)
+        distinct["ok"] = registry.valid_in_year(
+            level, distinct["code"], distinct["year"]
         ).to_numpy()
+        answers = asked.merge(distinct, on=["code", "year"], how="left", sort=False)
+        result[known] = answers["ok"].to_numpy(dtype=bool)
     return _flag(result, known)
 
 

@@ -145,14 +145,17 @@ def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bo
             "select 1 from landing.reference_seed_loads where fingerprint = %s", (fingerprint,)
         ).fetchone()
         # Incremental models only rebuild years with new files: after a registry change
-        # everything downstream of the seeds is rebuilt once, in full.
+        # an existing warehouse is rebuilt once, in full.
         marts_built = conn.execute(
             "select to_regclass('marts.fct_indicator_values') is not null"
         ).fetchone()[0]
     if loaded:
         return False
-    selector = "resource_type:seed+" if marts_built else "resource_type:seed"
-    command = ["dbt", "build", "--select", selector, "--full-refresh"]
+    # The whole project, not `seed+`: unit tests of a selected model need every relation
+    # its fixtures name to exist, selected or not.
+    command = ["dbt", "build", "--full-refresh"]
+    if not marts_built:
+        command += ["--select", "resource_type:seed"]
     _check(
         run_tool([*command, "--quiet"] if quiet else command, env, cwd=DBT_PROJECT_DIR), "dbt seed"
     )

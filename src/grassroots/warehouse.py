@@ -78,7 +78,11 @@ def _free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """Free for PostgreSQL, which binds with SO_REUSEADDR: the connections a stop just
+    closed linger in TIME_WAIT on the port, and must not move the server to another port
+    (every URL and environment handed out would go stale)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -93,3 +93,18 @@ def test_registry_seeds_load_once_per_fingerprint(warehouse):
     assert load_reference_seeds(warehouse, env, quiet=True) is True
     with psycopg.connect(warehouse.url()) as conn:
         assert conn.execute("select count(*) from reference.ref_communes").fetchone()[0] == communes
+
+
+def test_restart_keeps_the_port_even_with_connections_just_closed(warehouse):
+    """A restart must not move the server: tasks and dbt got its port in their environment."""
+    from urllib.parse import urlsplit
+
+    port = urlsplit(warehouse.url()).port
+    conn = psycopg.connect(warehouse.url(), autocommit=True)
+    conn.execute("select 1")
+    warehouse.stop()  # the server closes this connection: TIME_WAIT on its port
+    conn.close()
+    warehouse.start()
+    assert urlsplit(warehouse.url()).port == port
+    with psycopg.connect(warehouse.url()) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)

@@ -92,6 +92,21 @@ def _checked(forms: str) -> str:
     )
 
 
+def _year_before(form: str, columns: str, condition: str = "") -> str:
+    """CTE `previous`: the accepted rows of `form` for the year before each checked
+    file's year, keyed on the checked year (period + 1); `columns` read alias r."""
+    extra = f" and {condition}" if condition else ""
+    return f"""previous as (
+    select f.unit_code, cast(f.period as integer) + 1 as year, {columns}
+    from {_CURRENT} as f
+    inner join raw.form_{form.lower()} as r on f.file_id = r.file_id
+    where f.{_LOADED} and f.form_code = '{form}'{extra}
+        and (f.unit_code, f.period) in (
+            select unit_code, cast(year - 1 as text) from checked
+        )
+)"""
+
+
 def _x1() -> str:
     return f"""
 with {_checked("'CB', 'DV'")},
@@ -139,15 +154,7 @@ this as (
     select checked.file_id, checked.unit_code, checked.year, d.row_number, d.members_start
     from checked inner join raw.form_dv as d on checked.file_id = d.file_id
 ),
-previous as (
-    select f.unit_code, cast(f.period as integer) + 1 as year, d.members_end
-    from {_CURRENT} as f
-    inner join raw.form_dv as d on f.file_id = d.file_id
-    where f.{_LOADED} and f.form_code = 'DV'
-        and (f.unit_code, f.period) in (
-            select unit_code, cast(year - 1 as text) from checked
-        )
-)
+{_year_before("DV", "r.members_end")}
 select
     this.file_id, this.row_number, 'members_start' as column_name,
     cast(this.members_start as text) as value,
@@ -217,16 +224,7 @@ this as (
     from checked inner join raw.form_cb as c on checked.file_id = c.file_id
     where {_no_break("checked.unit_code", "checked.year")}
 ),
-previous as (
-    select f.unit_code, cast(f.period as integer) + 1 as year, c.village_code,
-        c.village_name
-    from {_CURRENT} as f
-    inner join raw.form_cb as c on f.file_id = c.file_id
-    where f.{_LOADED} and f.form_code = 'CB'
-        and (f.unit_code, f.period) in (
-            select unit_code, cast(year - 1 as text) from checked
-        )
-),
+{_year_before("CB", "r.village_code, r.village_name")},
 had_previous as (select distinct unit_code, year from previous),
 new_villages as (
     select this.file_id, this.row_number, this.village_code, this.village_name,
@@ -269,15 +267,7 @@ this as (
     select checked.file_id, checked.unit_code, checked.year, d.row_number, d.members_end
     from checked inner join raw.form_dv as d on checked.file_id = d.file_id
 ),
-previous as (
-    select f.unit_code, cast(f.period as integer) + 1 as year, d.members_end
-    from {_CURRENT} as f
-    inner join raw.form_dv as d on f.file_id = d.file_id
-    where f.{_LOADED} and f.form_code = 'DV'
-        and (f.unit_code, f.period) in (
-            select unit_code, cast(year - 1 as text) from checked
-        )
-)
+{_year_before("DV", "r.members_end")}
 select
     this.file_id, this.row_number, 'members_end' as column_name,
     cast(this.members_end as text) as value, previous.members_end as previous_value,
@@ -302,16 +292,7 @@ this as (
         t.members, t.rating
     from checked inner join raw.form_tc as t on checked.file_id = t.file_id
 ),
-previous as (
-    select f.unit_code, cast(f.period as integer) + 1 as year, t.org_code, t.members,
-        t.rating
-    from {_CURRENT} as f
-    inner join raw.form_tc as t on f.file_id = t.file_id
-    where f.{_LOADED} and f.form_code = 'TC'
-        and (f.unit_code, f.period) in (
-            select unit_code, cast(year - 1 as text) from checked
-        )
-)
+{_year_before("TC", "r.org_code, r.members, r.rating")}
 select {select}
 from this
 inner join previous
@@ -363,16 +344,7 @@ this as (
     from checked inner join raw.form_cb as c on checked.file_id = c.file_id
     where c.branch_rating is not null
 ),
-previous as (
-    select f.unit_code, cast(f.period as integer) + 1 as year, c.village_code,
-        c.branch_rating
-    from {_CURRENT} as f
-    inner join raw.form_cb as c on f.file_id = c.file_id
-    where f.{_LOADED} and f.form_code = 'CB' and c.branch_rating is not null
-        and (f.unit_code, f.period) in (
-            select unit_code, cast(year - 1 as text) from checked
-        )
-)
+{_year_before("CB", "r.village_code, r.branch_rating", "r.branch_rating is not null")}
 select this.file_id, this.row_number, 'branch_rating' as column_name,
     this.branch_rating as value, previous.branch_rating as previous_rating,
     this.year - 1 as previous_year

@@ -7,6 +7,9 @@ builder write the HTML site to <GRASSROOTS_HOME>/data_docs/<run>/ (index.html, o
 per validation, one page per expectation suite: the committed form suites and the cross
 checks). The digest links to that index: GRASSROOTS_DATA_DOCS_URL, when set, is the
 address the data_docs folder is published under; otherwise a file:// link.
+
+Each night's site is about 4 MB: after building, sites and stored results of runs older
+than GRASSROOTS_DATA_DOCS_KEEP_DAYS (default 90; 0 keeps everything) are removed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import time
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -23,6 +28,7 @@ from grassroots.validation.cross_checks import results_dir, safe_name
 
 log = logging.getLogger(__name__)
 SITE_NAME = "grassroots_night"
+DEFAULT_KEEP_DAYS = 90
 
 
 def docs_dir(run_id: str) -> Path:
@@ -86,4 +92,35 @@ def build_data_docs(run_id: str) -> dict:
     context.build_data_docs(site_names=[SITE_NAME])
     index = target / "index.html"
     log.info("data docs for run %s: %d validation results -> %s", run_id, len(stored), index)
-    return {"index": str(index), "validations": len(stored), "link": docs_link(run_id)}
+    pruned = prune_old_runs(keep=safe_name(run_id))
+    return {
+        "index": str(index),
+        "validations": len(stored),
+        "link": docs_link(run_id),
+        "pruned_runs": pruned,
+    }
+
+
+def keep_days() -> int:
+    return int(os.environ.get("GRASSROOTS_DATA_DOCS_KEEP_DAYS", DEFAULT_KEEP_DAYS))
+
+
+def prune_old_runs(keep: str | None = None, now: float | None = None) -> list[str]:
+    """Remove the Data Docs sites and stored results of runs older than keep_days()
+    (by folder modification time), never the run named `keep`. Returns the runs removed."""
+    days = keep_days()
+    if days <= 0:
+        return []
+    cutoff = (time.time() if now is None else now) - days * 86400
+    home = paths().home
+    removed: set[str] = set()
+    for parent in (home / "data_docs", home / "validation_results"):
+        if not parent.is_dir():
+            continue
+        for folder in parent.iterdir():
+            if folder.is_dir() and folder.name != keep and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed.add(folder.name)
+    if removed:
+        log.info("data docs: removed %d runs older than %d days", len(removed), days)
+    return sorted(removed)

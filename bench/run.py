@@ -149,7 +149,12 @@ def floor(files: list[Path], url: str) -> dict[str, float]:
 
 
 def intake_run(
-    inbox: Path, url: str, profile: Path | None = None, workers=None, skip_dbt=False
+    inbox: Path,
+    url: str,
+    profile: Path | None = None,
+    workers=None,
+    skip_dbt=False,
+    batch_size: int | None = None,
 ) -> dict:
     TIMES.clear()
     files = intake.discover(inbox)
@@ -164,10 +169,17 @@ def intake_run(
             profiler = cProfile.Profile()
             profiler.enable()
         inner: dict[str, float] = {}
+        cpu = time.process_time()
         with timed("process"):
             summary = intake.process_pending(
-                conn, paths().quarantine, "bench", workers=workers, timings=inner
+                conn,
+                paths().quarantine,
+                "bench",
+                batch_size=batch_size or intake.BATCH_SIZE,
+                workers=workers,
+                timings=inner,
             )
+        TIMES["main_cpu"] += time.process_time() - cpu
         _add(TIMES, inner)
         if profiler:
             profiler.disable()
@@ -199,7 +211,7 @@ def scenario(name, inbox, url, args, *, fresh: bool) -> dict:
     # The floor reads the same files before the intake moves them out of the inbox.
     floor_result = floor(files, admin_url())
     profile = BENCH_DIR / "results" / f"{args.stamp}-{name}.prof" if args.profile else None
-    result = intake_run(inbox, url, profile, args.workers, args.skip_dbt)
+    result = intake_run(inbox, url, profile, args.workers, args.skip_dbt, args.batch_size)
     result.update(name=name, fresh_warehouse=fresh, floor=floor_result)
     seconds = result["seconds"]
     # The intake is read + validate + load: everything after registration.
@@ -221,9 +233,11 @@ def print_result(result: dict) -> None:
         ("register", "register", ""),
         ("  read+parse (workers)", "parse", f"read {f['read']:.1f}"),
         ("  validate (workers)", "validate", ""),
+        ("  CPU of read+validate", "worker_cpu", ""),
         ("  load", "load", f"COPY {f['copy']:.1f}"),
         ("  waiting for workers", "wait", ""),
         ("  other", "other", ""),
+        ("  CPU of this process", "main_cpu", ""),
         (
             "intake (read..load)",
             "process",
@@ -243,6 +257,7 @@ def print_result(result: dict) -> None:
         "  (worker stages are summed over workers and overlap the loads; the intake row"
         " is wall time)"
     )
+    print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def night_inbox(out: Path, args, base_files: int) -> Path:
@@ -285,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=None, help="intake worker processes (default: cores, max 2)"
     )
     parser.add_argument("--skip-dbt", action="store_true", help="intake only")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="intake batch size (default: the intake's)"
+    )
     args = parser.parse_args(argv)
     args.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (BENCH_DIR / "results").mkdir(exist_ok=True)

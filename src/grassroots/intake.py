@@ -16,6 +16,7 @@ loads the previous batch, so loading stays in one process, one transaction per b
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import logging
@@ -326,15 +327,29 @@ def read_and_validate(batch: list[tuple[int, str, str]], registry=None) -> tuple
     """
     from grassroots.validation.runner import validate_batch
 
-    started = time.perf_counter()
-    parsed = [
-        parse_content(file_id, name, Path(archived).read_bytes())
-        for file_id, name, archived in batch
-    ]
-    parsed_at = time.perf_counter()
-    result = validate_batch(parsed, registry=registry or _WORKER_STATE.get("registry"))
-    seconds = {"parse": parsed_at - started, "validate": time.perf_counter() - parsed_at}
-    stubs = [ParsedFile(item.file_id, item.original_name, None) for item in parsed]
+    # A batch holds millions of small objects (a tuple per row, a string per cell) that
+    # live until it is validated: the cyclic garbage collector would walk them all again
+    # and again as they pile up (~20 % of the batch's CPU). None of them form cycles;
+    # collection resumes after the batch.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        parsed = [
+            parse_content(file_id, name, Path(archived).read_bytes())
+            for file_id, name, archived in batch
+        ]
+        parsed_at = time.perf_counter()
+        result = validate_batch(parsed, registry=registry or _WORKER_STATE.get("registry"))
+        stubs = [ParsedFile(item.file_id, item.original_name, None) for item in parsed]
+        seconds = {
+            "parse": parsed_at - started,
+            "validate": time.perf_counter() - parsed_at,
+            "worker_cpu": time.process_time() - cpu_started,
+        }
+    finally:
+        if collecting:
+            gc.enable()
     return stubs, result, seconds
 
 
@@ -379,7 +394,8 @@ def process_pending(
     With several workers, worker processes read and validate the next batches while this
     process loads the previous one; every load (one transaction per batch) happens here,
     in file order. `timings`, if given, accumulates seconds per stage (parse and validate
-    summed over workers, load, and wait: this process waiting for a worker) and gets
+    summed over workers, worker_cpu: their CPU seconds, load, and wait: this process
+    waiting for a worker) and gets
     `workers`, the number of worker processes used (0: all in this process).
     """
     from grassroots.registry import Registry
@@ -417,6 +433,7 @@ def process_pending(
             started = time.perf_counter()
             outcome = _load_or_split(conn, stubs, result, quarantine_dir, run_id)
             conn.commit()  # the quarantine copies' reads; the batch itself is already committed
+            save_gx_results(run_id, batch[0][0], result.gx_results)
             timings["load"] = timings.get("load", 0.0) + time.perf_counter() - started
             summary.add(outcome)
             done += len(batch)
@@ -435,6 +452,30 @@ def process_pending(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return summary
+
+
+def save_gx_results(run_id: str | None, first_file_id: int, results: list) -> list[Path]:
+    """Keep a batch's GX validation results (one per form and frame) for the run's Data
+    Docs: <home>/validation_results/<run>/intake_<batch>_<form>_<frame>.json, each written
+    to a temporary name and renamed, so the docs never read half a file. The batch is
+    named by its first file_id, not its position: a retried task (same run, only the
+    files still pending) must not overwrite the first attempt's results."""
+    if run_id is None or not results:
+        return []
+    import json
+
+    from grassroots.validation.cross_checks import results_dir
+
+    folder = results_dir(run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for form_code, frame_name, document in results:
+        target = folder / f"intake_{first_file_id:09d}_{form_code.lower()}_{frame_name}.json"
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
+        partial.replace(target)
+        written.append(target)
+    return written
 
 
 def _load_or_split(conn, parsed, result, quarantine_dir, run_id) -> IntakeSummary:

@@ -198,13 +198,11 @@ def build_rows(form: Form, items: list[ParsedFile], registry: RegistryLike) -> p
             rows[TERM_START] = start
             rows[TERM_SPAN] = end - start
     if years is not None:
-        rows[RATING_SCALE] = pd.Series(
-            [
-                None if pd.isna(y) else (SCALE_FROM_2018 if y >= 2018 else SCALE_BEFORE_2018)
-                for y in years
-            ],
-            dtype=object,
-        )
+        scale = np.where(
+            (years >= 2018).fillna(False).to_numpy(dtype=bool), SCALE_FROM_2018, SCALE_BEFORE_2018
+        ).astype(object)
+        scale[years.isna().to_numpy()] = None
+        rows[RATING_SCALE] = pd.Series(scale, index=rows.index, dtype=object)
     _FORM_DERIVED[form.code](rows, registry)
     return rows
 

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -38,6 +39,10 @@ RESULT_FORMAT: dict[str, Any] = {
     "include_unexpected_rows": False,
 }
 _FILES_INDEX = [fr.FILE_ID, fr.POSITION]
+# A batch's GX results are kept for the night's Data Docs (runner findings come from the
+# complete lists first): each list in an expectation's result is cut to this many
+# entries, so a national night's docs stay a few MB however many rows fail.
+DOCS_LIST_CAP = 20
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ class ValidationResult:
     findings: list[Finding]
     identity: dict[int, tuple[str, str | None, str | None]] = field(default_factory=dict)
     gx_runs: int = 0  # GX validation calls made for this batch (one per form and frame)
+    # (form code, frame, GX ExpectationSuiteValidationResult.to_json_dict()) per GX run,
+    # named after the committed form suite, lists capped: for the night's Data Docs.
+    gx_results: list[tuple[str, str, dict]] = field(default_factory=list)
 
     def files_with_errors(self) -> set[int]:
         return {f.file_id for f in self.findings if f.severity == "error"}
@@ -86,7 +94,58 @@ class ValidationResult:
         )
 
 
+def docs_result(result, suite_name: str) -> dict:
+    """A GX validation result as JSON for the Data Docs: under the committed suite's name
+    (the runner validates it in a files part and a rows part), every list in an
+    expectation's result capped at DOCS_LIST_CAP entries. Changes `result` in place:
+    call it after the findings are taken."""
+    for item in result.results:
+        details = item.result or {}
+        for key, value in details.items():
+            if isinstance(value, list) and len(value) > DOCS_LIST_CAP:
+                details[key] = value[:DOCS_LIST_CAP]
+    result.suite_name = suite_name
+    return result.to_json_dict()
+
+
 # --- GX plumbing ------------------------------------------------------------------------
+
+# GX 1.24 rebuilds an expectation's ExpectationConfiguration (a pydantic .dict() of the
+# whole expectation) on every read of its public `configuration` property, and reads it
+# once per domain key, success key and metric while building the validation graph: ~8,000
+# rebuilds per run on a form suite, about 0.3 s of the ~0.5 s a GX run costs whatever the
+# frame's size. During our own validate calls the property is memoised per expectation
+# object: GX builds those objects from the suite's configurations for this run and does
+# not change them while validating. The patch is scoped to one call (under a lock), and
+# tests/unit/test_runner_gx_memo.py checks that GX still defines the property and that
+# results are identical with and without it.
+MEMOISE_GX_CONFIGURATIONS = True
+_memo_lock = threading.Lock()
+
+
+@contextmanager
+def _memoised_configurations():
+    from great_expectations.expectations.expectation import Expectation
+
+    original = Expectation.__dict__.get("configuration")
+    if not MEMOISE_GX_CONFIGURATIONS or not isinstance(original, property):
+        yield
+        return
+    cache: dict[int, tuple[Any, Any]] = {}  # id -> (expectation kept alive, its configuration)
+
+    def configuration(self):
+        hit = cache.get(id(self))
+        if hit is None or hit[0] is not self:
+            hit = (self, original.fget(self))
+            cache[id(self)] = hit
+        return hit[1]
+
+    with _memo_lock:
+        Expectation.configuration = property(configuration, doc=original.__doc__)
+        try:
+            yield
+        finally:
+            Expectation.configuration = original
 
 
 class _Gx:
@@ -98,7 +157,13 @@ class _Gx:
     def __init__(self) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
 
+        # GX fingerprints every pandas frame below HASH_THRESHOLD bytes (an md5 over a
+        # hash of every cell, ~10 % of a batch's GX time) only to note it in the batch
+        # markers; nothing reads it. 0 turns it off for this process's pandas batches.
+        # tests/unit/test_runner_gx_memo.py checks GX still honours the constant.
+        pandas_execution_engine.HASH_THRESHOLD = 0
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = self.context.data_sources.add_pandas("grassroots")
@@ -124,9 +189,10 @@ class _Gx:
             warnings.filterwarnings(
                 "ignore", message="This pattern is interpreted", category=UserWarning
             )
-            return batch.validate(
-                suite, result_format=result_format, expectation_parameters=parameters
-            )
+            with _memoised_configurations():
+                return batch.validate(
+                    suite, result_format=result_format, expectation_parameters=parameters
+                )
 
 
 _suite_cache: dict[tuple[Path, str, float], dict[str, Any]] = {}
@@ -142,7 +208,7 @@ def _suites(directory: Path, form_code: str) -> dict[str, Any]:
     key = (path.resolve(), form_code, path.stat().st_mtime)
     if key not in _suite_cache:
         suite = load_suite(directory, form_code)
-        parts = {}
+        parts: dict[str, Any] = {"name": suite.name}
         for frame_name in (fr.FILES, fr.ROWS):
             chosen = [e for e in suite.expectations if e.meta["frame"] == frame_name]
             parts[frame_name] = ExpectationSuite(
@@ -333,6 +399,7 @@ def validate_batch(
     typed: dict[str, pd.DataFrame] = {}
     identity: dict[int, tuple[str, str | None, str | None]] = {}
     missing: dict[int, set[str]] = {}
+    kept: list[tuple[str, str, dict]] = []
     runs = 0
     for item in parsed:
         findings += _problem_findings(item)
@@ -362,10 +429,13 @@ def validate_batch(
                 raw += _file_findings(form, files, result)
             else:
                 raw += _row_findings(form, rows, result)
+            kept.append((form_code, frame_name, docs_result(result, suites["name"])))
         typed[form_code] = fr.typed_rows(form, rows)
         for record in files.itertuples(index=False):
             identity[record.file_id] = (form_code, record.unit, record.period)
 
     findings += _suppress(raw, missing)
     findings.sort(key=lambda f: (f.file_id, f.row_number or 0, f.rule_id, f.column or ""))
-    return ValidationResult(typed=typed, findings=findings, identity=identity, gx_runs=runs)
+    return ValidationResult(
+        typed=typed, findings=findings, identity=identity, gx_runs=runs, gx_results=kept
+    )

@@ -1,40 +1,71 @@
 {#- Incremental builds by reporting year (delete+insert on the year column).
 
-    changed_years(): the reporting years of the submissions whose current version
+    build_years(): the reporting years of the submissions whose current version
     changed since this model was last built: files loaded (landing.received_files
     loaded_at) or superseded (superseded_at) after the newest built_at of the model.
-    A nightly run with 1 % new files rebuilds only the years those files report on.
-    Registry (seed) changes are not seen: run `dbt build --full-refresh` after them.
+    Resolved at run time with two queries (max(built_at) through the model's built_at
+    index, then the changed periods) and returned as a list of integers, so the model
+    SQL gets literal years the planner can estimate and match against the year index.
+    None on a full refresh or the first build (every year is built); [] when nothing
+    changed (an empty incremental table: every year with a file). A nightly run with 1 % new files rebuilds only the years those files
+    report on. Registry (seed) changes are not seen: run `dbt build --full-refresh`
+    after them.
 
     in_build_years(column, before=0, after=0): a filter for the years to build. On a
-    full refresh (or the first build) it is `true`; otherwise `column` must be a
-    changed year, or lie up to `before` years before / `after` years after one
-    (a year's change against the previous year depends on the previous year). -#}
-{% macro changed_years() -%}
-    select distinct cast(changed_files.period as integer) as report_year
-    from {{ ref('stg_received_files') }} as changed_files
-    where
-        changed_files.period ~ '^[0-9]{4}$'
-        and (
-            changed_files.current_from > (
-                select coalesce(max(built.built_at), cast('-infinity' as timestamptz))
-                from {{ this }} as built
+    full refresh (or the first build) it is `true`; with no change it is `false`;
+    otherwise `column in (<literal years>)`: a changed year, or a year up to `before`
+    years before / `after` years after one (a year's change against the previous year
+    depends on the previous year). The literal list is computed when the model runs,
+    so the 1 January roll-over needs nothing: the years come from the files' periods,
+    never from the clock. `dbt compile`/parse without execution renders `true`. -#}
+{% macro build_years() -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set since_sql -%}
+        select cast(max(built_at) as text) from {{ this }}
+    {%- endset -%}
+    {#- An empty table: every file is newer than -infinity. -#}
+    {%- set since = run_query(since_sql).columns[0].values()[0] or '-infinity' -%}
+    {%- set years_sql -%}
+        select distinct cast(changed_files.period as integer) as report_year
+        from {{ ref('stg_received_files') }} as changed_files
+        where
+            changed_files.period ~ '^[0-9]{4}$'
+            and (
+                changed_files.current_from > cast('{{ since }}' as timestamptz)
+                or changed_files.current_to > cast('{{ since }}' as timestamptz)
             )
-            or changed_files.current_to > (
-                select coalesce(max(built.built_at), cast('-infinity' as timestamptz))
-                from {{ this }} as built
-            )
-        )
+        order by 1
+    {%- endset -%}
+    {%- set years = [] -%}
+    {%- for year in run_query(years_sql).columns[0].values() -%}
+        {%- do years.append(year | int) -%}
+    {%- endfor -%}
+    {%- do return(years) -%}
 {%- endmacro %}
 
-{% macro in_build_years(column, before=0, after=0) -%}
-    {%- if this is not none and is_incremental() -%}
-        {{ column }} in (
-            select changed.report_year + shift.years
-            from ({{ changed_years() }}) as changed
-            cross join generate_series(-{{ before }}, {{ after }}) as shift (years)
-        )
-    {%- else -%}
+{% macro in_build_years(column, before=0, after=0, years='resolve') -%}
+    {#- years: the result of build_years(), for a model that filters several times
+        (one resolution per model instead of one per filter). -#}
+    {%- if years == 'resolve' -%}
+        {%- set years = build_years() -%}
+    {%- endif -%}
+    {%- if years is none -%}
         true
+    {%- else -%}
+        {%- set wanted = [] -%}
+        {%- for year in years -%}
+            {%- for shift in range(-before, after + 1) -%}
+                {%- if (year + shift) not in wanted -%}
+                    {%- do wanted.append(year + shift) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- if wanted -%}
+            {{ column }} in ({{ wanted | sort | join(', ') }})
+        {%- else -%}
+            false
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -81,6 +81,13 @@ def dbt_task_group(group_id: str = "dbt_build"):
             # A test that reads two models (relationships) becomes its own task after both.
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"install_deps": False},
+        operator_args={
+            "install_deps": False,
+            # Data tests read only the rows built in this DAG run (built_at since its
+            # start; dbt_project/macros/get_where_subquery.sql): each model is its own
+            # `dbt build`, so dbt's run_started_at would miss what earlier tasks built.
+            # (start_date may be unset in some run types: run_after is never later.)
+            "vars": {"built_since": "{{ dag_run.start_date or dag_run.run_after }}"},
+        },
         default_args=DEFAULT_ARGS,
     )

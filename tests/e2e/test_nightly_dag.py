@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from decimal import Decimal
 
@@ -183,7 +184,13 @@ def test_data_docs_are_built_for_the_run_and_linked(first_run, smtp):
     index = (site / "index.html").read_text(encoding="utf-8")
     assert "cross_checks" in index
     pages = list((site / "validations").rglob("*.html"))
-    assert len(pages) == 1 and "P5" in pages[0].read_text(encoding="utf-8")
+    (cross_checks,) = [page for page in pages if "cross_checks" in page.parts]
+    assert "P5" in cross_checks.read_text(encoding="utf-8")
+    # Every intake batch shows its S/C results, one page per form and frame, under the
+    # committed form suite; the demo inbox holds all four forms.
+    intake = {page.name for page in pages if page is not cross_checks}
+    assert all(re.fullmatch(r"intake_\d{9}_(cb|ct|dv|tc)_(files|rows)\.html", n) for n in intake)
+    assert {name.split("_")[2] for name in intake} == {"cb", "ct", "dv", "tc"}
     (board,) = smtp.to("dulieu@bantochuc.example.vn")
     assert (site / "index.html").as_uri() in board.text
 

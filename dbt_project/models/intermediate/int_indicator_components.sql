@@ -11,14 +11,20 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='year',
+        post_hook=[
+            "{{ ensure_index(['year']) }}",
+            "{{ ensure_index(['built_at']) }}",
+        ],
     )
 }}
+
+{%- set build = build_years() %}
 
 with
 
 expected as (
     select * from {{ ref('int_expected_submissions') }}
-    where {{ in_build_years('report_year') }}
+    where {{ in_build_years('report_year', years=build) }}
 ),
 
 submissions as (
@@ -31,7 +37,7 @@ submissions as (
     where
         form_code in ('CB', 'DV', 'TC')
         and period ~ '^[0-9]{4}$'
-        and {{ in_build_years('cast(period as integer)') }}
+        and {{ in_build_years('cast(period as integer)', years=build) }}
 ),
 
 unit_lookup as (
@@ -116,7 +122,7 @@ dv_values as (
         sum(probationary_end) as dv_probationary_end,
         sum(population) as dv_population
     from {{ ref('int_dv_current') }}
-    where {{ in_build_years('report_year') }}
+    where {{ in_build_years('report_year', years=build) }}
     group by commune_code, report_year
 ),
 
@@ -136,7 +142,7 @@ cb_values as (
         bool_or(rating_scale_mapped and branch_rating is not null)
             as cb_rating_scale_mapped
     from {{ ref('int_cb_current') }}
-    where {{ in_build_years('report_year') }}
+    where {{ in_build_years('report_year', years=build) }}
     group by commune_code, report_year
 ),
 
@@ -154,7 +160,7 @@ tc_values as (
         count(*) filter (where rating = 'not_completed') as tc_not_completed,
         bool_or(rating_scale_mapped) as tc_rating_scale_mapped
     from {{ ref('int_tc_current') }}
-    where {{ in_build_years('report_year') }}
+    where {{ in_build_years('report_year', years=build) }}
     group by sender_code, report_year
 )
 

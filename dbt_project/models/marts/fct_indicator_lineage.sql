@@ -16,6 +16,10 @@
             {'columns': ['unit_code']},
             {'columns': ['file_id']},
         ],
+        post_hook=[
+            "{{ ensure_index(['built_at']) }}",
+            {'sql': 'vacuum (analyze) {{ this }}', 'transaction': false},
+        ],
     )
 }}
 

@@ -5,6 +5,8 @@
 -- boundaries); a percent is computed only after the roll-up, never averaged.
 -- Incremental: rebuilds the reporting years whose submissions changed since the last
 -- build and the year after each (its change against the previous year changed too).
+-- After the build, outside the transaction: vacuum (analyze) reclaims the rows the
+-- delete+insert replaced, sets the visibility map and refreshes the planner statistics.
 -- depends_on: {{ ref('dim_indicator') }}
 -- depends_on: {{ ref('stg_received_files') }}
 {{
@@ -16,9 +18,15 @@
             {'columns': ['year']},
             {'columns': ['unit_code', 'indicator_code']},
         ],
-        post_hook=["{{ create_indicator_change_function() }}"],
+        post_hook=[
+            "{{ create_indicator_change_function() }}",
+            "{{ ensure_index(['built_at']) }}",
+            {'sql': 'vacuum (analyze) {{ this }}', 'transaction': false},
+        ],
     )
 }}
+
+{%- set build = build_years() %}
 
 {%- set components = [
     'dv_members_end', 'dv_members_start', 'dv_admitted', 'dv_probationary_end',
@@ -32,7 +40,7 @@ with
 
 components as (
     select * from {{ ref('int_indicator_components') }}
-    where {{ in_build_years('year', before=2, after=1) }}
+    where {{ in_build_years('year', before=2, after=1, years=build) }}
 ),
 
 lineage as (
@@ -176,7 +184,7 @@ villages as (
         rating_scale_mapped and branch_rating is not null as rating_scale_mapped,
         village_name as unit_name
     from {{ ref('int_cb_current') }}
-    where {{ in_build_years('report_year', before=2, after=1) }}
+    where {{ in_build_years('report_year', before=2, after=1, years=build) }}
 ),
 
 all_rolled_up as (
@@ -486,4 +494,4 @@ select
     is_estimate,
     now() as built_at
 from with_previous
-where {{ in_build_years('year', after=1) }}
+where {{ in_build_years('year', after=1, years=build) }}

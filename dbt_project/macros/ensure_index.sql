@@ -1,0 +1,22 @@
+{#- An index on {{ this }} (columns), created only when the table has none on exactly
+    these columns. For indexes added after a table exists: dbt's `indexes` config is
+    applied only when a table is created, so existing warehouses would need a full
+    refresh. Unnamed, so PostgreSQL picks a free name (during a full refresh the old
+    table, still holding its index, exists until the end of the build). -#}
+{% macro ensure_index(columns) -%}
+    {%- set column_list = columns | join(', ') -%}
+    do $ensure_index$
+    begin
+        if not exists (
+            select 1
+            from pg_indexes
+            where
+                schemaname = '{{ this.schema }}'
+                and tablename = '{{ this.identifier }}'
+                and indexdef like '%USING btree ({{ column_list }})'
+        ) then
+            create index on {{ this }} ({{ column_list }});
+        end if;
+    end
+    $ensure_index$
+{%- endmacro %}

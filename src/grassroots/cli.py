@@ -13,6 +13,7 @@ from pathlib import Path
 from grassroots.config import ANALYST_ROLE, DEMO_INBOX, LOADER_ROLE, REPO_ROOT, paths
 
 DAG_ID = "nightly_submissions"
+WEEKLY_CHECKS_DAG_ID = "weekly_full_checks"
 
 
 def _warehouse(args) -> int:
@@ -44,8 +45,9 @@ def _setup(args) -> int:
     return 0
 
 
-def trigger_run(inbox: Path | None, *, verbose: bool = True) -> int:
-    """One run of the nightly DAG now, in this process tree (airflow dags test).
+def trigger_run(inbox: Path | None, *, verbose: bool = True, dag_id: str = DAG_ID) -> int:
+    """One run of a DAG (default: the nightly one) now, in this process tree
+    (airflow dags test); 0 when the run succeeded.
 
     Not verbose: Airflow's log goes to <home>/logs/ and one line per finished task
     is printed, so a person sees progress without the task logs.
@@ -55,18 +57,20 @@ def trigger_run(inbox: Path | None, *, verbose: bool = True) -> int:
     from grassroots.runtime import setup
 
     env = setup(quiet=True)
-    conf = json.dumps({"inbox": str(inbox.resolve()) if inbox else None})
+    conf = json.dumps(
+        {"inbox": str(inbox.resolve()) if inbox else None} if dag_id == DAG_ID else {}
+    )
     logical_date = datetime.now(UTC).isoformat(timespec="seconds")
     command = [
         str(Path(sys.executable).parent / "airflow"),
-        *("dags", "test", DAG_ID, logical_date, "--conf", conf),
+        *("dags", "test", dag_id, logical_date, "--conf", conf),
     ]
     if verbose:
         return subprocess.run(command, env=env, check=False).returncode
     log_dir = paths().home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = log_dir / f"run-{logical_date.replace(':', '')}.log"
-    print(f"running {DAG_ID} (Airflow log: {log_file})")
+    log_file = log_dir / f"{dag_id}-{logical_date.replace(':', '')}.log"
+    print(f"running {dag_id} (Airflow log: {log_file})")
     with (
         log_file.open("w", encoding="utf-8") as log,
         subprocess.Popen(
@@ -85,7 +89,7 @@ def trigger_run(inbox: Path | None, *, verbose: bool = True) -> int:
 
 
 def _run(args) -> int:
-    return trigger_run(args.inbox, verbose=args.verbose)
+    return trigger_run(args.inbox, verbose=args.verbose, dag_id=args.dag)
 
 
 def _passthrough(tool: str):
@@ -191,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(handler=_setup)
 
     run = commands.add_parser("run", help="trigger one run of the nightly DAG now")
+    run.add_argument(
+        "--dag",
+        default=DAG_ID,
+        choices=[DAG_ID, WEEKLY_CHECKS_DAG_ID],
+        help=f"{WEEKLY_CHECKS_DAG_ID}: every dbt test on whole relations (default: {DAG_ID})",
+    )
     run.add_argument("--inbox", type=Path, help="folder to read (default: GRASSROOTS_INBOX)")
     run.add_argument("--verbose", action="store_true", help="stream Airflow's log")
     run.set_defaults(handler=_run)

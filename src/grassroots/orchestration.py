@@ -44,16 +44,22 @@ DEFAULT_ARGS = {
 }
 
 
-def dbt_task_group(group_id: str = "dbt_build"):
-    from cosmos import (
-        DbtTaskGroup,
-        ExecutionConfig,
-        ProfileConfig,
-        ProjectConfig,
-        RenderConfig,
-    )
-    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+def _profile_config():
+    from cosmos import ProfileConfig
     from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    return ProfileConfig(
+        profile_name="grassroots",
+        target_name="airflow",
+        profile_mapping=PostgresUserPasswordProfileMapping(
+            conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "marts", "threads": 2}
+        ),
+    )
+
+
+def dbt_task_group(group_id: str = "dbt_build"):
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     return DbtTaskGroup(
         group_id=group_id,
@@ -62,13 +68,7 @@ def dbt_task_group(group_id: str = "dbt_build"):
             manifest_path=DBT_PROJECT_DIR / "target" / "manifest.json",
             install_dbt_deps=False,
         ),
-        profile_config=ProfileConfig(
-            profile_name="grassroots",
-            target_name="airflow",
-            profile_mapping=PostgresUserPasswordProfileMapping(
-                conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "marts", "threads": 2}
-            ),
-        ),
+        profile_config=_profile_config(),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
         ),
@@ -90,4 +90,24 @@ def dbt_task_group(group_id: str = "dbt_build"):
             "vars": {"built_since": "{{ dag_run.start_date or dag_run.run_after }}"},
         },
         default_args=DEFAULT_ARGS,
+    )
+
+
+def dbt_full_tests_task(task_id: str = "dbt_test_all"):
+    """Every data and unit test of the project on whole relations (`dbt test`).
+
+    The nightly build tests only the rows it rebuilt (macros/get_where_subquery.sql);
+    this weekly run checks everything, so a row that went wrong outside tonight's years
+    (a registry change, a manual edit) is still caught. Plain `dbt test` is never sliced.
+    """
+    from cosmos.constants import InvocationMode
+
+    from grassroots.dbt_checks import DbtFullTestsOperator
+
+    return DbtFullTestsOperator(
+        task_id=task_id,
+        project_dir=str(DBT_PROJECT_DIR),
+        profile_config=_profile_config(),
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        install_deps=False,
     )

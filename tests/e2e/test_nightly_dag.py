@@ -233,3 +233,27 @@ def test_rerun_with_the_same_files_changes_nothing(first_run, warehouse, smtp):
     assert {k: v for k, v in counts.items() if k != "duplicate"} == {
         k: v for k, v in counts_before.items() if k != "duplicate"
     }
+
+
+def test_weekly_full_checks_catch_what_the_nightly_sliced_tests_skip(first_run):
+    # A night tests only the rows it rebuilt; a duplicate left in a year no night
+    # rebuilds (an old built_at) is found by the weekly run of every test on whole tables.
+    from grassroots.cli import WEEKLY_CHECKS_DAG_ID
+
+    assert trigger_run(None, verbose=False, dag_id=WEEKLY_CHECKS_DAG_ID) == 0
+    first_run.execute(
+        "insert into marts.fct_indicator_values select * from marts.fct_indicator_values"
+        " where year = (select min(year) from marts.fct_indicator_values) limit 1"
+    )
+    try:
+        assert trigger_run(None, verbose=False, dag_id=WEEKLY_CHECKS_DAG_ID) != 0
+        log = sorted((paths().home / "logs").glob(f"{WEEKLY_CHECKS_DAG_ID}-*.log"))[-1]
+        text = log.read_text(encoding="utf-8")
+        assert "Failure in test unique_combination_fct_indicator_values" in text
+        assert text.count("Done. PASS=") == 1  # a failing data test is not retried
+    finally:
+        first_run.execute(
+            "delete from marts.fct_indicator_values as t using (select ctid, row_number() over"
+            " (partition by indicator_code, geography, unit_level, unit_code, year) as n"
+            " from marts.fct_indicator_values) as d where t.ctid = d.ctid and d.n > 1"
+        )

@@ -51,3 +51,12 @@ def test_registry_seeds_are_not_reloaded_every_night(dagbag):
     dag = dagbag.dags["nightly_submissions"]
     assert not [t.task_id for t in dag.tasks if "ref_communes" in t.task_id]
     assert [t.task_id for t in dag.tasks if "int_registry_units" in t.task_id]
+
+
+def test_weekly_full_checks_run_every_dbt_test_unsliced(dagbag):
+    dag = dagbag.dags["weekly_full_checks"]
+    schedule = attrs.asdict(dag.timetable, recurse=False)
+    assert schedule["expression"] == "0 12 * * 0"  # Sunday noon, far from the 01:00 night
+    (task,) = dag.tasks
+    assert task.base_cmd == ["test"]
+    assert not task.vars  # no built_since: plain `dbt test` reads whole relations

@@ -14,9 +14,18 @@ from datetime import timedelta
 from grassroots.alerts import task_failure_alert
 from grassroots.config import DBT_PROJECT_DIR, SMTP_CONN_ID, WAREHOUSE_CONN_ID
 
+# What operators are told when a task fails after its retries (mail and Slack alike).
+FAILURE_SUBJECT = "[grassroots] {{ ti.dag_id }}.{{ ti.task_id }} failed"
+FAILURE_TEXT = (
+    "Task {{ ti.task_id }} of run {{ ti.run_id }} ({{ ti.dag_id }}) failed after"
+    " {{ ti.try_number }} tries: {{ exception }}"
+)
+
 
 def failure_callbacks() -> list:
-    """Log every failure; mail operators too when GRASSROOTS_OPERATOR_EMAILS is set."""
+    """Log every failure; tell operators too, through Airflow's notifiers, when configured:
+    mail when GRASSROOTS_OPERATOR_EMAILS is set (connection grassroots_smtp), Slack when
+    GRASSROOTS_SLACK_CONN_ID names a Slack incoming-webhook connection."""
     callbacks = [task_failure_alert]
     operators = os.environ.get("GRASSROOTS_OPERATOR_EMAILS", "").strip()
     if operators:
@@ -26,12 +35,16 @@ def failure_callbacks() -> list:
             SmtpNotifier(
                 to=[address.strip() for address in operators.split(",")],
                 smtp_conn_id=SMTP_CONN_ID,
-                subject="[grassroots] {{ ti.dag_id }}.{{ ti.task_id }} failed",
-                html_content=(
-                    "Task {{ ti.task_id }} of run {{ ti.run_id }} failed after"
-                    " {{ ti.try_number }} tries: {{ exception }}"
-                ),
+                subject=FAILURE_SUBJECT,
+                html_content=FAILURE_TEXT,
             )
+        )
+    slack_conn_id = os.environ.get("GRASSROOTS_SLACK_CONN_ID", "").strip()
+    if slack_conn_id:
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+        callbacks.append(
+            SlackWebhookNotifier(slack_webhook_conn_id=slack_conn_id, text=FAILURE_TEXT)
         )
     return callbacks
 

@@ -138,16 +138,42 @@ def archive_path(archive: Path, sha256: str) -> Path:
     return archive / sha256[:2] / sha256
 
 
-def _archive(content: bytes, target: Path) -> None:
-    """Write the archive copy (atomic rename); durability comes from one sync per batch."""
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # One partial name per thread: two copies of the same bytes in one batch are archived
-    # by two reader threads at once (the second rename replaces identical content).
+def _archive(content: bytes, sha256: str, target: Path) -> None:
+    """Write the archive copy, read-only from its creation; durability comes from one sync
+    per batch.
+
+    Created in place (O_EXCL, mode 0444) rather than written aside, chmod-ed and renamed:
+    at national scale the rename and chmod cost twice the write itself. A copy left
+    incomplete by a crash is never trusted: receipts are committed only after the
+    batch's sync, so its file is still in the inbox and comes back here, where an
+    existing copy is checked against the hash and replaced atomically if it differs.
+    """
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    except FileNotFoundError:  # the first file of this hash prefix
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _archive(content, sha256, target)
+    except FileExistsError:
+        if hashlib.sha256(target.read_bytes()).hexdigest() != sha256:
+            _replace_archive_copy(content, target)
+        return None
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    return None
+
+
+def _replace_archive_copy(content: bytes, target: Path) -> None:
+    """Atomic replacement of a damaged copy. One partial name per thread: two copies of
+    the same bytes in one batch may be archived by two reader threads at once."""
     partial = target.with_name(f"{target.name}.{threading.get_ident()}.partial")
-    partial.write_bytes(content)
-    partial.chmod(0o444)
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
     partial.replace(target)
 
 
@@ -157,7 +183,7 @@ def _stage(path, archive: Path) -> tuple:
     content = path.read_bytes()
     sha256 = hashlib.sha256(content).hexdigest()
     target = archive_path(archive, sha256)
-    _archive(content, target)
+    _archive(content, sha256, target)
     return path, sha256, len(content), target
 
 

@@ -94,6 +94,25 @@ def test_archive_is_content_addressed_and_read_only(empty_warehouse, tmp_path):
     assert oct(os.stat(archived).st_mode)[-3:] == "444"
 
 
+def test_an_archive_copy_left_incomplete_by_a_crash_is_replaced(empty_warehouse, tmp_path):
+    # A crash between the in-place write and the batch's sync can leave a short copy
+    # (and no receipt, so the file is still in the inbox): the next run must not trust it.
+    import hashlib
+
+    content = _dv(100).encode("utf-8")
+    sha = hashlib.sha256(content).hexdigest()
+    damaged = intake.archive_path(paths().archive, sha)
+    damaged.parent.mkdir(parents=True, exist_ok=True)
+    damaged.write_bytes(content[:20])
+    damaged.chmod(0o444)
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        summary = _run(conn, tmp_path, {"x.csv": _dv(100)})
+    assert summary.loaded == 1
+    assert damaged.read_bytes() == content
+    assert oct(damaged.stat().st_mode)[-3:] == "444"
+    assert not list(damaged.parent.glob("*.partial"))
+
+
 def test_a_batch_the_database_refuses_is_loaded_in_halves(empty_warehouse, tmp_path, monkeypatch):
     """If the batch load fails, its halves load on their own, down to single files."""
     original = intake.load_batch

@@ -5,7 +5,8 @@ the demo's):
   year     one year (default 2024) into an EMPTY warehouse
   history  every year (default 2008-2025) into an EMPTY warehouse   (--skip-history: off)
   night    1 % new files (resends with new values, of the last two years) on top of the
-           history (or of `year`)
+           history (or of `year`; --night-only: of what the last run left), then the same
+           dbt build again with no new file: the night's fixed cost, reported apart
 
 Per scenario: register; read+parse and validate (summed over the intake's worker
 processes), load, waiting for workers (process_pending's own timings); intake = wall time
@@ -156,6 +157,7 @@ def intake_run(
     workers=None,
     skip_dbt=False,
     batch_size: int | None = None,
+    idle_dbt=False,
 ) -> dict:
     TIMES.clear()
     files = intake.discover(inbox)
@@ -186,11 +188,18 @@ def intake_run(
             profiler.disable()
             profiler.dump_stats(profile)
     intake_seconds = time.perf_counter() - started
+    slowest: list = []
     if skip_dbt:
         dbt_code = None
     else:
         with timed("dbt"):
             dbt_code = dbt_build()
+        slowest = slowest_dbt_nodes()
+        if idle_dbt:
+            # The same build again with no new file: the night's fixed cost (models
+            # rebuilt in full, tests, dbt itself); the rest is what the new files cost.
+            with timed("dbt_idle"):
+                dbt_build()
     stages = dict(TIMES)
     # parse and validate run in worker processes, overlapping each other and the loads:
     # this process's own time is load + waiting for workers + the rest ("other").
@@ -203,8 +212,24 @@ def intake_run(
         "registered": registered.registered,
         "summary": summary.as_dict(),
         "dbt_exit": dbt_code,
+        "dbt_slowest_nodes": slowest,
         "seconds": stages,
     }
+
+
+def slowest_dbt_nodes(count: int = 8) -> list[tuple[str, float, int | None]]:
+    """(node, seconds, rows) of the slowest nodes of the last dbt build."""
+    run_results = REPO / "dbt_project" / "target" / "run_results.json"
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    results.sort(key=lambda r: -r["execution_time"])
+    return [
+        (
+            r["unique_id"].split(".", 2)[-1],
+            round(r["execution_time"], 1),
+            r.get("adapter_response", {}).get("rows_affected"),
+        )
+        for r in results[:count]
+    ]
 
 
 def scenario(name, inbox, url, args, *, fresh: bool) -> dict:
@@ -212,7 +237,15 @@ def scenario(name, inbox, url, args, *, fresh: bool) -> dict:
     # The floor reads the same files before the intake moves them out of the inbox.
     floor_result = floor(files, admin_url())
     profile = BENCH_DIR / "results" / f"{args.stamp}-{name}.prof" if args.profile else None
-    result = intake_run(inbox, url, profile, args.workers, args.skip_dbt, args.batch_size)
+    result = intake_run(
+        inbox,
+        url,
+        profile,
+        args.workers,
+        args.skip_dbt,
+        args.batch_size,
+        idle_dbt=name.startswith("night"),
+    )
     result.update(name=name, fresh_warehouse=fresh, floor=floor_result)
     seconds = result["seconds"]
     # The issue's intake is read + validate + load: everything after registration.
@@ -252,8 +285,12 @@ def print_result(result: dict) -> None:
         ("dbt build", "dbt", ""),
         ("total", "total", ""),
     ]
+    if "dbt_idle" in s:
+        rows.append(("dbt, no new file", "dbt_idle", "(the same build again: fixed cost)"))
     for label, stage, floor_text in rows:
         print(f"  {label:<22}{s.get(stage, 0.0):>9.1f}   {floor_text}")
+    for node, seconds, rows_affected in result.get("dbt_slowest_nodes", [])[:5]:
+        print(f"    dbt {node[:60]:<60}{seconds:>7.1f} s  {rows_affected or ''}")
     print(
         "  (worker stages are summed over workers and overlap the loads; the intake row"
         " is wall time)"
@@ -292,6 +329,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", default="2008-2025", help="the history scenario's years")
     parser.add_argument("--skip-history", action="store_true")
     parser.add_argument("--skip-night", action="store_true")
+    parser.add_argument(
+        "--night-only",
+        action="store_true",
+        help="only a 1 %% night, on the warehouse an earlier run left in this state folder",
+    )
     parser.add_argument("--province", default="20")
     parser.add_argument("--error-rate", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=20250701)
@@ -335,10 +377,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return inbox
 
-    inbox = prepare("year", args.years)
-    results.append(scenario(f"year {args.years}", inbox, empty_warehouse(), args, fresh=True))
-    base_files = results[-1]["files"]
-    if not args.skip_history:
+    if args.night_only:
+        with psycopg.connect(paths_url()) as conn:
+            base_files = conn.execute("select count(*) from landing.received_files").fetchone()[0]
+    else:
+        inbox = prepare("year", args.years)
+        results.append(scenario(f"year {args.years}", inbox, empty_warehouse(), args, fresh=True))
+        base_files = results[-1]["files"]
+    if not args.skip_history and not args.night_only:
         inbox = prepare("history", args.history)
         results.append(
             scenario(f"history {args.history}", inbox, empty_warehouse(), args, fresh=True)

@@ -18,24 +18,20 @@
     depends on the previous year). The literal list is computed when the model runs,
     so the 1 January roll-over needs nothing: the years come from the files' periods,
     never from the clock. `dbt compile`/parse without execution renders `true`. -#}
-{% macro build_years() -%}
-    {%- if not execute or this is none or not is_incremental() -%}
+{% macro build_years(since='resolve') -%}
+    {#- since: the result of build_since(), for a model that needs it too. -#}
+    {%- if since == 'resolve' -%}
+        {%- set since = build_since() -%}
+    {%- endif -%}
+    {%- if since is none -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set since_sql -%}
-        select cast(max(built_at) as text) from {{ this }}
-    {%- endset -%}
-    {#- An empty table: every file is newer than -infinity. -#}
-    {%- set since = run_query(since_sql).columns[0].values()[0] or '-infinity' -%}
     {%- set years_sql -%}
         select distinct cast(changed_files.period as integer) as report_year
         from {{ ref('stg_received_files') }} as changed_files
         where
             changed_files.period ~ '^[0-9]{4}$'
-            and (
-                changed_files.current_from > cast('{{ since }}' as timestamptz)
-                or changed_files.current_to > cast('{{ since }}' as timestamptz)
-            )
+            and {{ changed_since(since, 'changed_files') }}
         order by 1
     {%- endset -%}
     {%- set years = [] -%}
@@ -43,6 +39,26 @@
         {%- do years.append(year | int) -%}
     {%- endfor -%}
     {%- do return(years) -%}
+{%- endmacro %}
+
+{#- The newest built_at of this model, as text ('-infinity' for an empty table: every
+    file is newer); none on a full refresh, the first build or without execution. -#}
+{% macro build_since() -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set since_sql -%}
+        select cast(max(built_at) as text) from {{ this }}
+    {%- endset -%}
+    {%- do return(run_query(since_sql).columns[0].values()[0] or '-infinity') -%}
+{%- endmacro %}
+
+{#- A file (stg_received_files row) whose current version began or ended after since. -#}
+{% macro changed_since(since, files) -%}
+    (
+        {{ files }}.current_from > cast('{{ since }}' as timestamptz)
+        or {{ files }}.current_to > cast('{{ since }}' as timestamptz)
+    )
 {%- endmacro %}
 
 {% macro in_build_years(column, before=0, after=0, years='resolve') -%}

@@ -120,10 +120,19 @@ def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[st
     return env
 
 
-def seeds_fingerprint() -> str:
-    """SHA-256 over the registry seeds (names and bytes): what the reference schema holds."""
+def full_build_fingerprint() -> str:
+    """SHA-256 over what a full build depends on and a nightly build does not see: the
+    registry seeds (what the reference schema holds) and the SQL of the incremental
+    models (a night rebuilds only changed partitions, so rows built by an older version
+    of the model would stay; a release that changes one rebuilds the warehouse once)."""
     digest = hashlib.sha256()
-    for path in sorted(SEEDS_REGISTRY_DIR.glob("*.csv")):
+    inputs = sorted(SEEDS_REGISTRY_DIR.glob("*.csv"))
+    inputs += sorted(
+        path
+        for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")
+        if "materialized='incremental'" in path.read_text(encoding="utf-8")
+    )
+    for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -139,13 +148,13 @@ def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bo
     """
     import psycopg
 
-    fingerprint = seeds_fingerprint()
+    fingerprint = full_build_fingerprint()
     with psycopg.connect(warehouse.url()) as conn:
         loaded = conn.execute(
             "select 1 from landing.reference_seed_loads where fingerprint = %s", (fingerprint,)
         ).fetchone()
-        # Incremental models only rebuild years with new files: after a registry change
-        # an existing warehouse is rebuilt once, in full.
+        # Incremental models only rebuild what new files changed: after a registry or
+        # incremental-model change an existing warehouse is rebuilt once, in full.
         marts_built = conn.execute(
             "select to_regclass('marts.fct_indicator_values') is not null"
         ).fetchone()[0]

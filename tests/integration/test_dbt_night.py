@@ -1,11 +1,14 @@
 """Issue 3: a nightly dbt build costs what changed, not the size of the warehouse.
 
-Three reporting years (2022-2024) of one commune are loaded and built in full. Then:
+Three reporting years (2022-2024) of two communes are loaded and built in full. Then:
 * a night with no new file rebuilds nothing: every incremental model keeps its built_at,
   the incremental models compile to `where false`, and the data tests read only the rows
   built in this run (none);
-* a night that changes 2022 rebuilds 2022 (and 2023 in fct_indicator_values, whose
-  change against the previous year depends on 2022) and keeps 2024 as it was.
+* a night that changes 2023 rebuilds 2023 (and 2024 in fct_indicator_values, whose
+  changes against earlier years depend on 2023) and keeps 2022 as it was;
+* a new version of one commune's report rewrites that commune's rows and the district,
+  province and nation rows, keeps the other commune's, and leaves fct_indicator_values
+  equal to a full rebuild.
 """
 
 from __future__ import annotations
@@ -67,17 +70,25 @@ def night(warehouse, tmp_path_factory):
     inbox.mkdir()
     for year, members in ((2022, 90), (2023, 95), (2024, 100)):
         files = {
-            f"dv_06193_{year}.csv": dv(year, "06193", members),
-            f"cb_06193_{year}.csv": cb(
-                year, "06193", [(1, members // 2, "good"), (2, 5, "completed")]
+            f"tc_183_{year}.csv": tc(
+                year,
+                "183",
+                [
+                    ("06193", "commune", members, "good", ""),
+                    ("06196", "commune", members // 3, "excellent", ""),
+                ],
             ),
-            f"tc_183_{year}.csv": tc(year, "183", [("06193", "commune", members, "good", "")]),
         }
+        for commune, size in (("06193", members), ("06196", members // 3)):
+            files[f"dv_{commune}_{year}.csv"] = dv(year, commune, size)
+            files[f"cb_{commune}_{year}.csv"] = cb(
+                year, commune, [(1, size // 2, "good"), (2, 5, "completed")]
+            )
         for name, text in files.items():
             (inbox / name).write_text(text, encoding="utf-8")
     conn = psycopg.connect(warehouse.url(), autocommit=True)
     intake.register(conn, intake.discover(inbox), paths().archive, "dbt_night")
-    assert intake.process_pending(conn, paths().quarantine, "dbt_night").loaded == 9
+    assert intake.process_pending(conn, paths().quarantine, "dbt_night").loaded == 15
     _build(warehouse, tmp / "full", "--full-refresh")
     yield conn, tmp
     conn.close()
@@ -101,6 +112,20 @@ def test_full_build_has_the_three_years_and_built_at_indexes(night):
         assert indexed == 1, table
 
 
+def test_indicator_key_is_a_unique_index_that_rejects_a_duplicate(night):
+    conn, _ = night
+    (indexdef,) = conn.execute(
+        "select indexdef from pg_indexes where schemaname = 'marts'"
+        " and tablename = 'fct_indicator_values' and indexdef like 'CREATE UNIQUE%'"
+    ).fetchone()
+    assert indexdef.endswith("(unit_code, indicator_code, geography, unit_level, year)")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(
+            "insert into marts.fct_indicator_values"
+            " select * from marts.fct_indicator_values limit 1"
+        )
+
+
 def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     conn, tmp = night
     before = _built_at(conn)
@@ -120,8 +145,10 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     # Data tests of the incremental models read only this run's rows (built_at index);
     # the views over them only the years built in this run (none: `where false`).
     tests = target / "compiled" / "grassroots" / "models"
-    unique_fiv = next(tests.glob("marts/fct_indicator_values.yml/unique_combination_fct_*.sql"))
-    assert "built_at >= cast(" in unique_fiv.read_text()
+    fiv_test = (
+        tests / "marts/fct_indicator_values.yml/not_null_fct_indicator_values_indicator_code.sql"
+    )
+    assert "built_at >= cast(" in fiv_test.read_text()
     mart = next(tests.glob("marts/mart_membership.yml/unique_combination_mart_*.sql"))
     assert "where false" in mart.read_text()
     # Tables rebuilt in full (not incremental) are still tested in full.
@@ -137,38 +164,46 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
         " change_vs_previous_year from marts.fct_indicator_values order by 1, 2, 3, 4, 5"
     ).fetchall()
     conn.execute(
-        "update landing.received_files set loaded_at = now() where period = '2022'"
+        "update landing.received_files set loaded_at = now() where period = '2023'"
         " and loaded_at is not null"
     )
     target = tmp / "one_year"
     _build(warehouse, target)
     after = _built_at(conn)
     assert after.keys() == before.keys()
-    rebuilt = {key for key in after if after[key][1] > before[key][2]}
     kept = {key for key in after if after[key] == before[key]}
-    assert rebuilt | kept == set(after)
-    assert {(table, year) for table, year in rebuilt if table != "marts.fct_indicator_values"} == {
-        (table, 2022) for table in INCREMENTAL if table != "marts.fct_indicator_values"
+    # Whole years (fct_indicator_values: the partitions of the changed communes and the
+    # upper levels; the communes that sent nothing keep their rows, see the last test).
+    rebuilt = {key for key in after if after[key][1] > before[key][2]}
+    touched = {key for key in after if after[key][2] > before[key][2]}
+    assert {key for key in rebuilt | kept if key[0] != "marts.fct_indicator_values"} == {
+        key for key in after if key[0] != "marts.fct_indicator_values"
     }
-    assert {year for table, year in rebuilt if table == "marts.fct_indicator_values"} == {
-        2022,
+    assert rebuilt == {
+        (table, 2023) for table in INCREMENTAL if table != "marts.fct_indicator_values"
+    }
+    assert {year for table, year in touched if table == "marts.fct_indicator_values"} == {
         2023,
+        2024,
     }
-    assert ("marts.fct_indicator_values", 2024) in kept
-    assert "year in (2022, 2023)" in _compiled(target, "fct_indicator_values")
+    assert ("marts.fct_indicator_values", 2022) in kept
+    # Output years: 2023 and the two after; inputs from two years before.
+    compiled = _compiled(target, "fct_indicator_values")
+    assert "year in (2023, 2024, 2025)" in compiled
+    assert "year in (2021, 2022, 2023, 2024, 2025)" in compiled
     # Same content as before: the incremental rebuild equals what the full build made.
     values_after = conn.execute(
         "select indicator_code, geography, unit_level, unit_code, year, value,"
         " change_vs_previous_year from marts.fct_indicator_values order by 1, 2, 3, 4, 5"
     ).fetchall()
     assert values_after == values_before
-    # The tests of the rebuilt tables ran on this run's rows, the mart views on 2022-2023.
+    # The tests of the rebuilt tables ran on this run's rows, the mart views on 2023-2024.
     mart = next(
         (target / "compiled" / "grassroots" / "models").glob(
             "marts/mart_membership.yml/unique_combination_mart_*.sql"
         )
     )
-    assert "year in (2022, 2023)" in mart.read_text()
+    assert "year in (2023, 2024)" in mart.read_text()
 
 
 def test_full_tests_var_tests_whole_relations(warehouse, night):
@@ -178,14 +213,14 @@ def test_full_tests_var_tests_whole_relations(warehouse, night):
     command += ["--target-path", str(target), "--log-path", str(target / "logs")]
     assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
     compiled = target / "compiled" / "grassroots" / "models" / "marts" / "fct_indicator_values.yml"
-    unique_fiv = next(compiled.glob("unique_combination_fct_*.sql")).read_text()
-    assert "built_at" not in unique_fiv
-    assert "dbt_subquery" not in unique_fiv
+    fiv_test = (compiled / "not_null_fct_indicator_values_indicator_code.sql").read_text()
+    assert "built_at" not in fiv_test
+    assert "dbt_subquery" not in fiv_test
 
 
 def test_built_since_var_slices_the_tests_of_a_dag_run(warehouse, night):
     """The DAG runs one `dbt build` per model and passes its run's start as built_since:
-    a view's tests then see what its base table built in an earlier task (2022 here, the
+    a view's tests then see what its base table built in an earlier task (2023 here, the
     one-year night above), and detached `dbt test` tasks are sliced the same way."""
     conn, tmp = night
     since = conn.execute("select max(built_at) from intermediate.int_cb_current").fetchone()[0]
@@ -196,6 +231,53 @@ def test_built_since_var_slices_the_tests_of_a_dag_run(warehouse, night):
     assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
     compiled = target / "compiled" / "grassroots" / "models" / "marts"
     view_test = next(compiled.glob("fct_village_branches.yml/unique_combination_*.sql"))
-    assert "report_year in (2022)" in view_test.read_text()
-    table_test = next(compiled.glob("fct_indicator_values.yml/unique_combination_*.sql"))
+    assert "report_year in (2023)" in view_test.read_text()
+    table_test = (
+        compiled / "fct_indicator_values.yml/not_null_fct_indicator_values_indicator_code.sql"
+    )
     assert f"built_at >= cast('{since}' as timestamptz)" in table_test.read_text()
+
+
+def _indicator_rows(conn) -> dict[tuple, tuple]:
+    """Key -> (value, change, coverage, partition, built_at) of every fct_indicator_values row."""
+    return {
+        row[:5]: row[5:]
+        for row in conn.execute(
+            "select indicator_code, geography, unit_level, unit_code, year, value,"
+            " change_vs_previous_year, units_reported, units_expected, build_partition,"
+            " built_at from marts.fct_indicator_values"
+        )
+    }
+
+
+def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(warehouse, night):
+    conn, tmp = night
+    before = _indicator_rows(conn)
+    inbox = tmp / "resend"
+    inbox.mkdir()
+    # 06193 sends 2022 again with more members: its 2022 value and the changes of 2023
+    # and 2024 (member growth two years on reads 2022 through the 2023 growth) move.
+    (inbox / "dv_06193_2022_v2.csv").write_text(dv(2022, "06193", 80), encoding="utf-8")
+    intake.register(conn, intake.discover(inbox), paths().archive, "dbt_night_resend")
+    assert intake.process_pending(conn, paths().quarantine, "dbt_night_resend").loaded == 1
+    target = tmp / "resend_build"
+    _build(warehouse, target, "--select", "+fct_indicator_values")
+    after = _indicator_rows(conn)
+    assert after.keys() == before.keys()
+    rewritten = {key for key in after if after[key][-1] != before[key][-1]}
+    partitions = {after[key][-2] for key in rewritten}
+    assert partitions == {
+        f"{year}:{partition}"
+        for year in (2022, 2023, 2024)
+        # 06193 belongs to today's 06211 (Cao Lộc) since the 2025 reform
+        for partition in ("as_reported:06193", "current:06211", "as_reported", "current")
+    }
+    # The other commune (today's 06196, Ba Sơn) and its villages were not touched.
+    assert not {key for key in rewritten if key[3].startswith("06196")}
+    growth = ("member_growth_pct", "as_reported", "commune", "06193")
+    assert after[(*growth, 2023)][0] != before[(*growth, 2023)][0]
+    assert after[(*growth, 2024)][1] != before[(*growth, 2024)][1]
+    # The incremental result is what a full rebuild makes of the same submissions.
+    incremental = {key: row[:-1] for key, row in after.items()}
+    _build(warehouse, tmp / "resend_full", "--select", "fct_indicator_values", "--full-refresh")
+    assert {key: row[:-1] for key, row in _indicator_rows(conn).items()} == incremental

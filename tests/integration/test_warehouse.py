@@ -74,7 +74,7 @@ def test_analyst_reads_marts_and_cannot_write_anything(warehouse):
 
 def test_registry_seeds_load_once_per_fingerprint(warehouse):
     """Setup loads the registry seeds; the nightly DAG leaves them out (see orchestration)."""
-    from grassroots.runtime import load_reference_seeds, runtime_env, seeds_fingerprint
+    from grassroots.runtime import full_build_fingerprint, load_reference_seeds, runtime_env
 
     env = runtime_env(warehouse)
     with psycopg.connect(warehouse.url()) as conn:
@@ -83,7 +83,7 @@ def test_registry_seeds_load_once_per_fingerprint(warehouse):
             r[0] for r in conn.execute("select fingerprint from landing.reference_seed_loads")
         ]
     assert communes > 10_000
-    assert seeds_fingerprint() in fingerprints
+    assert full_build_fingerprint() in fingerprints
     # Same seeds: nothing to do.
     assert load_reference_seeds(warehouse, env, quiet=True) is False
     # A warehouse that has not seen these seeds (new, restored, or seeds changed) reloads them.

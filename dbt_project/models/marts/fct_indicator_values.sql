@@ -3,30 +3,42 @@
 -- nation) and current (today's units through the 2025 crosswalk: commune, province,
 -- nation). Components are summed first (weighted by the crosswalk share on current
 -- boundaries); a percent is computed only after the roll-up, never averaged.
--- Incremental: rebuilds the reporting years whose submissions changed since the last
--- build and the year after each (its change against the previous year changed too).
--- After the build, outside the transaction: vacuum (analyze) reclaims the rows the
--- delete+insert replaced, sets the visibility map and refreshes the planner statistics.
+-- Incremental, delete+insert by build_partition: a build recomputes the reporting
+-- years whose submissions changed since the last build and the two years after each
+-- (change_vs_previous_year of member_growth_pct two years on still reads the changed
+-- year). Within those years it rebuilds every district, province and nation row (cheap:
+-- sums of the year's components), but commune and village rows only of the communes
+-- whose form CB or DV changed, and of the current communes they map to: a night with a
+-- few hundred resent files rewrites their rows, not the ~700,000 rows of each year.
+-- The key (unit_code, indicator_code, geography, unit_level, year) is a unique index:
+-- PostgreSQL enforces it on every insert, and its unit_code prefix serves analysts'
+-- lookups of one unit. After the build, outside the transaction: vacuum (analyze)
+-- reclaims the rows the delete+insert replaced, sets the visibility map and refreshes
+-- the planner statistics.
 -- depends_on: {{ ref('dim_indicator') }}
 -- depends_on: {{ ref('stg_received_files') }}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='year',
+        unique_key='build_partition',
         indexes=[
             {'columns': ['year']},
-            {'columns': ['unit_code', 'indicator_code']},
+            {'columns': ['build_partition']},
         ],
         post_hook=[
             "{{ create_indicator_change_function() }}",
             "{{ ensure_index(['built_at']) }}",
+            "{{ ensure_index(['unit_code', 'indicator_code', 'geography', 'unit_level', 'year'], unique=true) }}",
             {'sql': 'vacuum (analyze) {{ this }}', 'transaction': false},
         ],
     )
 }}
 
-{%- set build = build_years() %}
+{%- set since = build_since() %}
+{%- set build = build_years(since=since) %}
+{#- A full build computes every commune; an incremental one only the changed ones. -#}
+{%- set all_communes = 'true' if build is none else 'false' %}
 
 {%- set components = [
     'dv_members_end', 'dv_members_start', 'dv_admitted', 'dv_probationary_end',
@@ -38,13 +50,41 @@
 
 with
 
+-- Communes whose CB or DV submission changed since the last build (any year: their
+-- rows are rebuilt in every year of this build, which covers the years after).
+changed_communes as (
+    select distinct received_files.unit_code as commune_code
+    from {{ ref('stg_received_files') }} as received_files
+    where
+        received_files.form_code in ('CB', 'DV')
+        and {{ 'false' if since is none else changed_since(since, 'received_files') }}
+),
+
 components as (
-    select * from {{ ref('int_indicator_components') }}
-    where {{ in_build_years('year', before=2, after=1, years=build) }}
+    select
+        all_components.*,
+        {{ all_communes }} or changed_communes.commune_code is not null
+            as is_rebuilt_commune
+    from {{ ref('int_indicator_components') }} as all_components
+    left join changed_communes
+        on all_components.commune_code = changed_communes.commune_code
+    where {{ in_build_years('all_components.year', before=2, after=2, years=build) }}
 ),
 
 lineage as (
     select * from {{ ref('int_unit_lineage') }}
+),
+
+-- Today's communes that a changed commune maps to in the years built.
+changed_current_communes as (
+    select distinct lineage.current_commune_code
+    from lineage
+    inner join changed_communes
+        on lineage.unit_code = changed_communes.commune_code
+    where
+        lineage.unit_level = 'commune'
+        and lineage.current_commune_code is not null
+        and {{ in_build_years('lineage.year', before=2, after=2, years=build) }}
 ),
 
 current_provinces as (
@@ -77,7 +117,9 @@ atoms as (
             (
                 'commune',
                 case
-                    when components.source_form in ('CB', 'DV')
+                    when
+                        components.source_form in ('CB', 'DV')
+                        and components.is_rebuilt_commune
                         then components.commune_code
                 end
             ),
@@ -111,6 +153,13 @@ atoms as (
     where
         components.source_form in ('CB', 'DV')
         and lineage.current_commune_code is not null
+        and (
+            {{ all_communes }}
+            or lineage.current_commune_code in (
+                select changed_current_communes.current_commune_code
+                from changed_current_communes
+            )
+        )
 
     union all
 
@@ -184,7 +233,12 @@ villages as (
         rating_scale_mapped and branch_rating is not null as rating_scale_mapped,
         village_name as unit_name
     from {{ ref('int_cb_current') }}
-    where {{ in_build_years('report_year', before=2, after=1, years=build) }}
+    where
+        {{ in_build_years('report_year', before=2, after=2, years=build) }}
+        and (
+            {{ all_communes }}
+            or commune_code in (select changed_communes.commune_code from changed_communes)
+        )
 ),
 
 all_rolled_up as (
@@ -492,6 +546,14 @@ select
         false
     ) as change_crosses_rating_scale,
     is_estimate,
+    -- The unit of an incremental rebuild: a commune with its villages, a current
+    -- commune, or the rest of a year and geography (districts, provinces, nation).
+    case
+        when unit_level = 'village'
+            then year || ':as_reported:' || split_part(unit_code, '-', 1)
+        when unit_level = 'commune' then year || ':' || geography || ':' || unit_code
+        else year || ':' || geography
+    end as build_partition,
     now() as built_at
 from with_previous
-where {{ in_build_years('year', after=1, years=build) }}
+where {{ in_build_years('year', after=2, years=build) }}

@@ -172,12 +172,13 @@ create index if not exists validation_findings_rule_file
     on landing.validation_findings (rule_id, file_id);
 
 -- Registry seeds loaded into the reference schema, by fingerprint (runtime.load_reference_seeds):
--- setup reloads them only when seeds/registry changed; the nightly DAG does not.
+-- setup reloads them, and rebuilds the warehouse in full, only when seeds/registry or an
+-- incremental model changed; the nightly DAG does not.
 create table if not exists landing.reference_seed_loads (
     fingerprint text primary key,
     loaded_at timestamptz not null default now()
 );
 comment on table landing.reference_seed_loads is
-    'SHA-256 of the registry seed files loaded into the reference schema, and when.';
+    'SHA-256 of the registry seed files (and incremental models) a full build was made from, and when.';
 
 reset role;

@@ -110,6 +110,17 @@ def test_full_build_has_the_three_years_and_built_at_indexes(night):
             (schema, name),
         ).fetchone()[0]
         assert indexed == 1, table
+    # A full build wrote every row: analyzed, not vacuumed (nothing to reclaim).
+    assert _maintenance(conn) == (False, True)
+
+
+def _maintenance(conn) -> tuple[bool, bool]:
+    """(manually vacuumed, analyzed) for marts.fct_indicator_values."""
+    vacuumed, analyzed = conn.execute(
+        "select last_vacuum, last_analyze from pg_stat_user_tables"
+        " where schemaname = 'marts' and relname = 'fct_indicator_values'"
+    ).fetchone()
+    return vacuumed is not None, analyzed is not None
 
 
 def test_indicator_key_is_a_unique_index_that_rejects_a_duplicate(night):
@@ -187,6 +198,7 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
         2024,
     }
     assert ("marts.fct_indicator_values", 2022) in kept
+    assert _maintenance(conn) == (True, True)  # rows were replaced: vacuumed
     # Output years: 2023 and the two after; inputs from two years before.
     compiled = _compiled(target, "fct_indicator_values")
     assert "year in (2023, 2024, 2025)" in compiled

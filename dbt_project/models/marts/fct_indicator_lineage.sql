@@ -18,7 +18,7 @@
         ],
         post_hook=[
             "{{ ensure_index(['built_at']) }}",
-            {'sql': 'vacuum (analyze) {{ this }}', 'transaction': false},
+            {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
         ],
     )
 }}

@@ -12,9 +12,9 @@
 -- few hundred resent files rewrites their rows, not the ~700,000 rows of each year.
 -- The key (unit_code, indicator_code, geography, unit_level, year) is a unique index:
 -- PostgreSQL enforces it on every insert, and its unit_code prefix serves analysts'
--- lookups of one unit. After the build, outside the transaction: vacuum (analyze)
--- reclaims the rows the delete+insert replaced, sets the visibility map and refreshes
--- the planner statistics.
+-- lookups of one unit. After the build, outside the transaction: vacuum (analyze) of
+-- the rows the delete+insert replaced (analyze alone after a full build; see
+-- macros/vacuum_after_replace.sql).
 -- depends_on: {{ ref('dim_indicator') }}
 -- depends_on: {{ ref('stg_received_files') }}
 {{
@@ -30,7 +30,7 @@
             "{{ create_indicator_change_function() }}",
             "{{ ensure_index(['built_at']) }}",
             "{{ ensure_index(['unit_code', 'indicator_code', 'geography', 'unit_level', 'year'], unique=true) }}",
-            {'sql': 'vacuum (analyze) {{ this }}', 'transaction': false},
+            {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
         ],
     )
 }}

@@ -122,18 +122,29 @@ def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[st
 
 def full_build_fingerprint() -> str:
     """SHA-256 over what a full build depends on and a nightly build does not see: the
-    registry seeds (what the reference schema holds) and the SQL of the incremental
-    models (a night rebuilds only changed partitions, so rows built by an older version
-    of the model would stay; a release that changes one rebuilds the warehouse once)."""
+    registry seeds (what the reference schema holds) and, from the dbt manifest, the
+    incremental models with their config and the project macros they call (a night
+    rebuilds only changed partitions, so rows or indexes built by an older version of
+    the model would stay; a release that changes one rebuilds the warehouse once).
+    Needs a fresh manifest: setup parses the project first."""
     digest = hashlib.sha256()
-    inputs = sorted(SEEDS_REGISTRY_DIR.glob("*.csv"))
-    inputs += sorted(
-        path
-        for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")
-        if "materialized='incremental'" in path.read_text(encoding="utf-8")
-    )
-    for path in inputs:
+    for path in sorted(SEEDS_REGISTRY_DIR.glob("*.csv")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    incremental = sorted(
+        (node for node in manifest["nodes"].values() if node["resource_type"] == "model"),
+        key=lambda node: node["unique_id"],
+    )
+    for node in incremental:
+        if node["config"].get("materialized") != "incremental":
+            continue
+        macros = [
+            manifest["macros"][macro]["macro_sql"]
+            for macro in sorted(node["depends_on"]["macros"])
+            if manifest["macros"][macro]["package_name"] == node["package_name"]
+        ]
+        part = [node["unique_id"], node["raw_code"], json.dumps(node["config"], sort_keys=True)]
+        digest.update("\0".join(part + macros).encode() + b"\0")
     return digest.hexdigest()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -44,3 +45,52 @@ def test_a_changed_model_seed_or_project_file_means_parse(dbt_project, changed):
     os.utime(manifest, (2_000, 2_000))
     os.utime(dbt_project / changed, (3_000, 3_000))
     assert not runtime.manifest_is_fresh()
+
+
+def _manifest(tmp_path, incremental_code: str, table_code: str, macro_sql: str):
+    def model(name, materialized, code):
+        return {
+            "unique_id": f"model.grassroots.{name}",
+            "resource_type": "model",
+            "package_name": "grassroots",
+            "raw_code": code,
+            "config": {"materialized": materialized},
+            "depends_on": {"macros": ["macro.grassroots.years", "macro.dbt.is_incremental"]},
+        }
+
+    manifest = {
+        "nodes": {
+            "model.grassroots.big": model("big", "incremental", incremental_code),
+            "model.grassroots.small": model("small", "table", table_code),
+        },
+        "macros": {
+            "macro.grassroots.years": {"package_name": "grassroots", "macro_sql": macro_sql},
+            "macro.dbt.is_incremental": {"package_name": "dbt", "macro_sql": "dbt's own"},
+        },
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def test_full_build_fingerprint_follows_incremental_models_and_their_macros(tmp_path, monkeypatch):
+    """A change to an incremental model (or a project macro it calls) must rebuild the
+    warehouse in full at setup; a change to a table rebuilt every night must not."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "ref.csv").write_text("code\n01\n")
+    monkeypatch.setattr(runtime, "SEEDS_REGISTRY_DIR", seeds)
+
+    def fingerprint(**changes):
+        arguments = {"incremental_code": "select 1", "table_code": "select 2", "macro_sql": "m"}
+        arguments.update(changes)
+        monkeypatch.setattr(runtime, "MANIFEST", _manifest(tmp_path, **arguments))
+        return runtime.full_build_fingerprint()
+
+    base = fingerprint()
+    assert fingerprint() == base
+    assert fingerprint(table_code="select 3") == base
+    assert fingerprint(incremental_code="select 1, 2") != base
+    assert fingerprint(macro_sql="m2") != base
+    (seeds / "ref.csv").write_text("code\n02\n")
+    assert fingerprint() != base

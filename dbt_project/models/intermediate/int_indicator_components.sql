@@ -11,9 +11,9 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='year',
-        post_hook=[
-            "{{ ensure_index(['year']) }}",
-            "{{ ensure_index(['built_at']) }}",
+        indexes=[
+            {'columns': ['year']},
+            {'columns': ['built_at']},
         ],
     )
 }}

@@ -7,9 +7,9 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='report_year',
-        post_hook=[
-            "{{ ensure_index(['report_year']) }}",
-            "{{ ensure_index(['built_at']) }}",
+        indexes=[
+            {'columns': ['report_year']},
+            {'columns': ['built_at']},
         ],
     )
 }}

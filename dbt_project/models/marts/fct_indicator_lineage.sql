@@ -15,9 +15,9 @@
             {'columns': ['year']},
             {'columns': ['unit_code']},
             {'columns': ['file_id']},
+            {'columns': ['built_at']},
         ],
         post_hook=[
-            "{{ ensure_index(['built_at']) }}",
             {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
         ],
     )

@@ -25,11 +25,14 @@
         indexes=[
             {'columns': ['year']},
             {'columns': ['build_partition']},
+            {'columns': ['built_at']},
+            {
+                'columns': ['unit_code', 'indicator_code', 'geography', 'unit_level', 'year'],
+                'unique': True,
+            },
         ],
         post_hook=[
             "{{ create_indicator_change_function() }}",
-            "{{ ensure_index(['built_at']) }}",
-            "{{ ensure_index(['unit_code', 'indicator_code', 'geography', 'unit_level', 'year'], unique=true) }}",
             {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
         ],
     )

@@ -9,9 +9,12 @@ file is either completely loaded or not at all. If a batch fails, it is retried 
 by file, so one bad file cannot hold back the others.
 
 Speed (national year ~21,000 files; history ~430,000): registering reads, hashes and
-archives with threads and deletes inbox copies in the background; batches are read and
-validated by worker processes (one per core, at most MAX_WORKERS) while this process
-loads the previous batch, so loading stays in one process, one transaction per batch.
+archives with threads and deletes inbox copies in the background; batches are read,
+validated and loaded by worker processes (one per core, at most MAX_WORKERS), each batch
+in one transaction on the worker's own connection, so the loads of two batches overlap
+each other and the validation of the next ones. Numbering versions (supersession) is the
+one step two batches must not do at once: it runs under a transaction-level advisory
+lock, from just before it to the batch's commit.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ IN_FLIGHT_SUFFIXES = (".part", ".partial", ".crdownload", ".tmp")
 # Crash-safety tests stop the process at named points (SIGKILL, or a pause while the
 # test stops PostgreSQL). Unset in production: the check is one dict lookup.
 FAILPOINT_ENV = "GRASSROOTS_FAILPOINT"
+# Key of the advisory lock that makes batches number versions one at a time.
+SUPERSEDE_LOCK = 0x6772_7373  # "grss"
 
 
 def _failpoint(name: str) -> None:
@@ -335,18 +340,33 @@ def intake_workers(requested: int | None = None) -> int:
 def plan_batches(pending: list, batch_size: int, workers: int) -> list[list]:
     """Equal batches of at most batch_size files; with several workers at least one batch
     per worker, as long as each gets MIN_FILES_PER_WORKER files (below that the fixed cost
-    of a GX run per form outweighs the second core)."""
+    of a GX run per form outweighs the second core).
+
+    Files are shuffled into the batches (the same way every run), each batch kept in file
+    order: files arrive in runs and patterns of one form (a province's TC reports, 75
+    rows each, after its communes' CB and DV, often alternating), so slices or every
+    n-th file would give one worker most of the rows while the other waits. Which batch
+    loads a file first does not matter: versions are numbered by arrival (received_at,
+    file_id), not by load order.
+    """
+    import random
+
     if not pending:
         return []
     count = -(-len(pending) // batch_size)
     if workers > 1:
         count = max(count, min(workers, len(pending) // MIN_FILES_PER_WORKER))
+    order = list(range(len(pending)))
+    random.Random(len(pending)).shuffle(order)
     size = -(-len(pending) // count)
-    return list(_batches(pending, size))
+    return [
+        [pending[i] for i in sorted(order[start : start + size])]
+        for start in range(0, len(pending), size)
+    ]
 
 
 def read_and_validate(batch: list[tuple[int, str, str]], registry=None) -> tuple:
-    """Read, parse and validate one batch (in a worker process or in this one).
+    """Read, parse and validate one batch.
 
     Returns (the files as stubs: id and name only, the ValidationResult, stage seconds).
     The stubs keep what loading needs; records travel in the result's typed frames.
@@ -366,7 +386,7 @@ def read_and_validate(batch: list[tuple[int, str, str]], registry=None) -> tuple
             for file_id, name, archived in batch
         ]
         parsed_at = time.perf_counter()
-        result = validate_batch(parsed, registry=registry or _WORKER_STATE.get("registry"))
+        result = validate_batch(parsed, registry=registry)
         stubs = [ParsedFile(item.file_id, item.original_name, None) for item in parsed]
         seconds = {
             "parse": parsed_at - started,
@@ -379,16 +399,51 @@ def read_and_validate(batch: list[tuple[int, str, str]], registry=None) -> tuple
     return stubs, result, seconds
 
 
+def process_batch(
+    conn: psycopg.Connection,
+    batch: list[tuple[int, str, str]],
+    quarantine_dir: Path,
+    run_id: str | None,
+    registry=None,
+) -> tuple[IntakeSummary, dict[str, float]]:
+    """Read, validate and load one batch (one transaction), keep its GX results.
+
+    Returns the batch's summary and its seconds per stage (parse, validate, load, and
+    worker_cpu: the CPU seconds of reading and validating)."""
+    stubs, result, seconds = read_and_validate(batch, registry)
+    started = time.perf_counter()
+    outcome = _load_or_split(conn, stubs, result, quarantine_dir, run_id)
+    conn.commit()  # the quarantine copies' reads; the batch itself is already committed
+    save_gx_results(run_id, batch[0][0], result.gx_results)
+    seconds["load"] = time.perf_counter() - started
+    return outcome, seconds
+
+
 _WORKER_STATE: dict = {}
 
 
-def _init_worker(registry) -> None:
-    _WORKER_STATE["registry"] = registry
+def _init_worker(registry, conninfo: str) -> None:
+    _WORKER_STATE.update(registry=registry, conninfo=conninfo)
     # A worker is stopped by its parent; Ctrl-C goes to the parent alone.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_pool(workers: int, registry):
+def _process_batch_in_worker(batch, quarantine_dir: Path, run_id: str | None) -> tuple:
+    """A worker's batch, on a connection of its own (never the one inherited from the
+    parent, which stays the parent's): one connection per batch, a few ms."""
+    with psycopg.connect(_WORKER_STATE["conninfo"]) as conn:
+        return process_batch(conn, batch, quarantine_dir, run_id, _WORKER_STATE["registry"])
+
+
+def _conninfo(conn: psycopg.Connection) -> str:
+    """The parent connection's parameters, password included (info.dsn leaves it out)."""
+    from psycopg.conninfo import make_conninfo
+
+    password = conn.info.password
+    return make_conninfo(conn.info.dsn, **({"password": password} if password else {}))
+
+
+def _start_pool(workers: int, registry, conninfo: str):
     """A pool of forked workers (they inherit the loaded registry, suites and imports), or
     None where processes cannot be started here (then batches run in this process)."""
     import multiprocessing
@@ -399,7 +454,7 @@ def _start_pool(workers: int, registry):
     try:
         context = multiprocessing.get_context("fork")
         return ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(registry,)
+            workers, mp_context=context, initializer=_init_worker, initargs=(registry, conninfo)
         )
     except (ValueError, OSError) as error:  # no fork on this platform
         log.warning("intake runs in one process: cannot start workers (%s)", error)
@@ -417,12 +472,14 @@ def process_pending(
 ) -> IntakeSummary:
     """Parse, validate and load every registered file not yet processed, in batches.
 
-    With several workers, worker processes read and validate the next batches while this
-    process loads the previous one; every load (one transaction per batch) happens here,
-    in file order. `timings`, if given, accumulates seconds per stage (parse and validate
-    summed over workers, worker_cpu: their CPU seconds, load, and wait: this process
-    waiting for a worker) and gets
-    `workers`, the number of worker processes used (0: all in this process).
+    With several workers, each worker process reads, validates and loads whole batches
+    (one transaction per batch, on its own connection) while this process reports
+    progress; with one, batches run here, on `conn`. A batch that fails stops the run
+    after the batches already running have finished; batches committed stay committed.
+    `timings`, if given, accumulates seconds per stage (parse, validate and load summed
+    over batches, worker_cpu: the CPU seconds of reading and validating, and wait: this
+    process waiting for the next batch to finish) and gets `workers`, the number of
+    worker processes used (0: all in this process).
     """
     from grassroots.registry import Registry
 
@@ -434,7 +491,9 @@ def process_pending(
     conn.commit()
     workers = intake_workers(workers)
     batches = plan_batches(pending, batch_size, workers)
-    pool = _start_pool(workers, registry) if workers > 1 and len(batches) > 1 else None
+    pool = None
+    if workers > 1 and len(batches) > 1:
+        pool = _start_pool(workers, registry, _conninfo(conn))
     timings = timings if timings is not None else {}
     timings["workers"] = workers if pool is not None else 0
     summary = IntakeSummary()
@@ -443,24 +502,26 @@ def process_pending(
         outcomes = None
         if pool is not None:
             try:  # the processes start here (a daemonic process may not have children)
-                outcomes = pool.map(read_and_validate, batches)
+                outcomes = pool.map(
+                    _process_batch_in_worker,
+                    batches,
+                    [quarantine_dir] * len(batches),
+                    [run_id] * len(batches),
+                )
             except (OSError, AssertionError) as error:
                 log.warning("intake runs in one process: workers did not start (%s)", error)
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool, timings["workers"] = None, 0
         if outcomes is None:
-            outcomes = (read_and_validate(batch, registry) for batch in batches)
+            outcomes = (
+                process_batch(conn, batch, quarantine_dir, run_id, registry) for batch in batches
+            )
         for number, batch in enumerate(batches, start=1):
             waited = time.perf_counter()
-            stubs, result, seconds = next(outcomes)
+            outcome, seconds = next(outcomes)
             timings["wait"] = timings.get("wait", 0.0) + time.perf_counter() - waited
             for stage, value in seconds.items():
                 timings[stage] = timings.get(stage, 0.0) + value
-            started = time.perf_counter()
-            outcome = _load_or_split(conn, stubs, result, quarantine_dir, run_id)
-            conn.commit()  # the quarantine copies' reads; the batch itself is already committed
-            save_gx_results(run_id, batch[0][0], result.gx_results)
-            timings["load"] = timings.get("load", 0.0) + time.perf_counter() - started
             summary.add(outcome)
             done += len(batch)
             log.info(
@@ -632,6 +693,9 @@ def _supersede(cur, loaded_ids: list[int]) -> int:
     """
     if not loaded_ids:
         return 0
+    # Two batches loading at once (worker processes) must not number the same key's
+    # versions from two snapshots: one batch at a time from here to its commit.
+    cur.execute("select pg_advisory_xact_lock(%s)", (SUPERSEDE_LOCK,))
     # The batch just gave thousands of rows their form/unit/period: without fresh
     # statistics the planner expects a handful and picks nested loops (minutes, not ms).
     cur.execute("analyze landing.received_files")
@@ -642,7 +706,7 @@ def _supersede(cur, loaded_ids: list[int]) -> int:
             from landing.received_files where file_id = any(%(ids)s)
         ),
         ranked as (
-            select f.file_id,
+            select f.file_id, f.status as old_status,
                    row_number() over keyed as version,
                    last_value(f.file_id) over (
                        keyed rows between unbounded preceding and unbounded following
@@ -673,9 +737,10 @@ def _supersede(cur, loaded_ids: list[int]) -> int:
             where f.file_id = ranked.file_id
               and (f.version is distinct from ranked.version
                    or (f.status = 'loaded' and ranked.file_id <> ranked.newest))
-            returning f.status
+            returning f.status, ranked.old_status
         )
-        select count(*) from updated where status = 'superseded'
+        -- Files that stepped down now; an older version only renumbered is not counted.
+        select count(*) from updated where status = 'superseded' and old_status = 'loaded'
         """,
         {"ids": loaded_ids},
     )

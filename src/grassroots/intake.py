@@ -373,29 +373,19 @@ def read_and_validate(batch: list[tuple[int, str, str]], registry=None) -> tuple
     """
     from grassroots.validation.runner import validate_batch
 
-    # A batch holds millions of small objects (a tuple per row, a string per cell) that
-    # live until it is validated: the cyclic garbage collector would walk them all again
-    # and again as they pile up (~20 % of the batch's CPU). None of them form cycles;
-    # collection resumes after the batch.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        parsed = [
-            parse_content(file_id, name, Path(archived).read_bytes())
-            for file_id, name, archived in batch
-        ]
-        parsed_at = time.perf_counter()
-        result = validate_batch(parsed, registry=registry)
-        stubs = [ParsedFile(item.file_id, item.original_name, None) for item in parsed]
-        seconds = {
-            "parse": parsed_at - started,
-            "validate": time.perf_counter() - parsed_at,
-            "worker_cpu": time.process_time() - cpu_started,
-        }
-    finally:
-        if collecting:
-            gc.enable()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    parsed = [
+        parse_content(file_id, name, Path(archived).read_bytes())
+        for file_id, name, archived in batch
+    ]
+    parsed_at = time.perf_counter()
+    result = validate_batch(parsed, registry=registry)
+    stubs = [ParsedFile(item.file_id, item.original_name, None) for item in parsed]
+    seconds = {
+        "parse": parsed_at - started,
+        "validate": time.perf_counter() - parsed_at,
+        "worker_cpu": time.process_time() - cpu_started,
+    }
     return stubs, result, seconds
 
 
@@ -410,12 +400,22 @@ def process_batch(
 
     Returns the batch's summary and its seconds per stage (parse, validate, load, and
     worker_cpu: the CPU seconds of reading and validating)."""
-    stubs, result, seconds = read_and_validate(batch, registry)
-    started = time.perf_counter()
-    outcome = _load_or_split(conn, stubs, result, quarantine_dir, run_id)
-    conn.commit()  # the quarantine copies' reads; the batch itself is already committed
-    save_gx_results(run_id, batch[0][0], result.gx_results)
-    seconds["load"] = time.perf_counter() - started
+    # A batch holds millions of small objects (a tuple per row, a string per cell) that
+    # live until it is loaded: the cyclic garbage collector would walk them all again and
+    # again as they pile up (~20 % of the batch's CPU). None of them form cycles;
+    # collection resumes after the batch.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        stubs, result, seconds = read_and_validate(batch, registry)
+        started = time.perf_counter()
+        outcome = _load_or_split(conn, stubs, result, quarantine_dir, run_id)
+        conn.commit()  # the quarantine copies' reads; the batch itself is already committed
+        save_gx_results(run_id, batch[0][0], result.gx_results)
+        seconds["load"] = time.perf_counter() - started
+    finally:
+        if collecting:
+            gc.enable()
     return outcome, seconds
 
 
@@ -622,7 +622,8 @@ def load_batch(
             outcomes.append((item.file_id, status, form_code, unit_code, period, reason))
         summary.quarantined = sum(1 for o in outcomes if o[1] == "quarantined")
         summary.loaded = len(outcomes) - summary.quarantined
-        # One statement for the whole batch, not one round trip per file.
+        # One statement for the whole batch, not one round trip per file; the arrays go
+        # in binary (%b): their text form is quoted element by element in Python.
         ids, statuses, forms, units, periods, reasons = (
             list(c) for c in zip(*outcomes, strict=True)
         )
@@ -631,9 +632,12 @@ def load_batch(
             update landing.received_files as f
             set status = o.status, form_code = o.form_code, unit_code = o.unit_code,
                 period = o.period, status_reason = o.reason, status_changed_at = now(),
-                loaded_at = case when o.status = 'loaded' then now() end, run_id = %s
-            from unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                        %s::text[]) as o (file_id, status, form_code, unit_code, period, reason)
+                loaded_at = case when o.status = 'loaded' then now() end, run_id = %s,
+                -- The first version of its report, as most files are: _supersede then
+                -- rewrites only the files of reports with several versions.
+                version = case when o.status = 'loaded' then 1 end
+            from unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[],
+                        %b::text[]) as o (file_id, status, form_code, unit_code, period, reason)
             where f.file_id = o.file_id
             """,
             (run_id, ids, statuses, forms, units, periods, reasons),

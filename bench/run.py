@@ -2,7 +2,8 @@
 
 Scenarios (each on the bench's own state folder, $GRASSROOTS_HOME or .state/bench, never
 the demo's):
-  year     one year (default 2024) into an EMPTY warehouse
+  year     one year (default 2024) into an EMPTY warehouse, --year-runs times (default 3:
+           the ratio swings between runs; the median is printed; dbt on the last run)
   history  every year (default 2008-2025) into an EMPTY warehouse   (--skip-history: off)
   night    1 % new files (resends with new values, of the last two years) on top of the
            history (or of `year`; --night-only: of what the last run left), then the same
@@ -17,7 +18,7 @@ plain text tables.
 Generation is not timed, nor the one-off import of Great Expectations (printed apart).
 Results: bench/results/<timestamp>.json.
 
-    .venv/bin/python bench/run.py                      # national: year, history, night
+    .venv/bin/python bench/run.py                      # national: year (x3), history, night
     .venv/bin/python bench/run.py --scale province --years 2022-2024 --skip-history
     .venv/bin/python bench/run.py --profile            # cProfile of intake -> results/
     GRASSROOTS_HOME=.state/bench-x .venv/bin/python bench/run.py --work .state/bench-x-data
@@ -32,6 +33,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -328,6 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="national", choices=["demo", "province", "national"])
     parser.add_argument("--years", default="2024", help="the single-load scenario's years")
     parser.add_argument("--history", default="2008-2025", help="the history scenario's years")
+    parser.add_argument(
+        "--year-runs",
+        type=int,
+        default=3,
+        help="run the year scenario this many times (the intake/floor ratio swings between"
+        " runs on a shared machine: the median is reported; dbt runs on the last only)",
+    )
     parser.add_argument("--skip-history", action="store_true")
     parser.add_argument("--skip-night", action="store_true")
     parser.add_argument(
@@ -382,8 +391,22 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(paths_url()) as conn:
             base_files = conn.execute("select count(*) from landing.received_files").fetchone()[0]
     else:
-        inbox = prepare("year", args.years)
-        results.append(scenario(f"year {args.years}", inbox, empty_warehouse(), args, fresh=True))
+        runs = max(1, args.year_runs)
+        skip_dbt = args.skip_dbt
+        for run in range(1, runs + 1):
+            inbox = prepare("year", args.years)
+            args.skip_dbt = skip_dbt or run < runs
+            name = f"year {args.years}" + (f" (run {run}/{runs})" if runs > 1 else "")
+            results.append(scenario(name, inbox, empty_warehouse(), args, fresh=True))
+        args.skip_dbt = skip_dbt
+        year_results = results[-runs:]
+        ratios = sorted(r["ratio_intake_to_floor"] for r in year_results)
+        print(
+            f"\nyear {args.years}, intake / floor over {runs} run(s): "
+            + ", ".join(f"x{r['ratio_intake_to_floor']:.1f}" for r in year_results)
+            + f"; median x{statistics.median(ratios):.1f}",
+            flush=True,
+        )
         base_files = results[-1]["files"]
     if not args.skip_history and not args.night_only:
         inbox = prepare("history", args.history)

@@ -14,7 +14,7 @@
 -- PostgreSQL enforces it on every insert, and its unit_code prefix serves analysts'
 -- lookups of one unit. After the build, outside the transaction: vacuum (analyze) of
 -- the rows the delete+insert replaced (analyze alone after a full build; see
--- macros/vacuum_after_replace.sql).
+-- macros/maintenance_after_build.sql).
 -- depends_on: {{ ref('dim_indicator') }}
 -- depends_on: {{ ref('stg_received_files') }}
 {{

@@ -14,24 +14,20 @@
     is analyzed every time; an incremental one only when it has rows newer than its last
     analyze or vacuum.
 
-    "Since" compares built_at (now() of the writing build) with the table's last vacuum
-    and analyze in pg_stat_user_tables, both on the database's clock. Statistics reset
-    or missing: the maintenance runs. -#}
+    "Since" compares built_at (now() of the writing build) with the table's last manual
+    vacuum and analyze in pg_stat_user_tables, both on the database's clock. Manual only:
+    these hooks run them after the build commits, while an autovacuum may have started
+    during the build and missed its dead rows. Statistics reset or missing: the
+    maintenance runs. -#}
 {% macro built_rows_state() -%}
     {%- set state = {'fresh': false, 'vacuumed': false, 'analyzed': false} -%}
     {%- if execute -%}
         {%- set check -%}
             select
                 coalesce(built.first_built = built.last_built, false) as fresh,
+                coalesce(built.last_built < stats.last_vacuum, false) as vacuumed,
                 coalesce(
-                    built.last_built < greatest(stats.last_vacuum, stats.last_autovacuum),
-                    false
-                ) as vacuumed,
-                coalesce(
-                    built.last_built < greatest(
-                        stats.last_vacuum, stats.last_autovacuum,
-                        stats.last_analyze, stats.last_autoanalyze
-                    ),
+                    built.last_built < greatest(stats.last_vacuum, stats.last_analyze),
                     false
                 ) as analyzed
             from (

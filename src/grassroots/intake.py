@@ -24,6 +24,7 @@ import hashlib
 import io
 import logging
 import os
+import random
 import shutil
 import signal
 import threading
@@ -349,8 +350,6 @@ def plan_batches(pending: list, batch_size: int, workers: int) -> list[list]:
     loads a file first does not matter: versions are numbered by arrival (received_at,
     file_id), not by load order.
     """
-    import random
-
     if not pending:
         return []
     count = -(-len(pending) // batch_size)

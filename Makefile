@@ -30,8 +30,8 @@ demo: install
 	$(BIN)/grassroots demo
 
 lint: install
-	$(BIN)/ruff check src dags tests
-	$(BIN)/ruff format --check src dags tests
+	$(BIN)/ruff check src dags tests bench
+	$(BIN)/ruff format --check src dags tests bench
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
 # The tests start their own warehouse in .state/test-home; the demo's .state is untouched.

@@ -98,10 +98,13 @@ def empty_warehouse() -> str:
 
 
 def dbt_build() -> int:
-    # As the nightly DAG builds: registry seeds are loaded by setup, not every night.
+    # As the nightly DAG builds: registry seeds are loaded by setup, not every night,
+    # and unit tests run in make test and the weekly checks.
+    from grassroots.orchestration import NIGHTLY_DBT_FLAGS
+
     command = [
         *(sys.executable, "-m", "grassroots.cli", "dbt", "build", "--quiet"),
-        *("--exclude", "resource_type:seed"),
+        *("--exclude", "resource_type:seed", *NIGHTLY_DBT_FLAGS),
     ]
     return subprocess.run(command, cwd=REPO, check=False).returncode
 

@@ -36,8 +36,27 @@ def warehouse():
     wh.stop()
 
 
+def incremental_model_tables() -> list[str]:
+    """schema.table of every incremental dbt model, from the manifest setup wrote."""
+    import json
+
+    from grassroots.config import DBT_PROJECT_DIR
+
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    return sorted(
+        f"{node['schema']}.{node['alias']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    )
+
+
 def reset_intake(wh) -> None:
-    """Empty the intake tables, archive and quarantine: a warehouse that received nothing."""
+    """Empty the intake tables, archive and quarantine: a warehouse that received nothing.
+
+    The incremental dbt tables are emptied too. They keep the rows of years no later
+    night rebuilds, and file ids restart at 1 here: rows left by an earlier test would
+    share (file_id, row) with the new files (the weekly full checks found exactly that).
+    """
     import psycopg
 
     from grassroots.config import paths
@@ -47,6 +66,13 @@ def reset_intake(wh) -> None:
             f"truncate {', '.join(RAW_TABLES)}, landing.validation_findings,"
             " landing.overdue_alerts, landing.received_files restart identity cascade"
         )
+        built = [
+            table
+            for table in incremental_model_tables()
+            if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None
+        ]
+        if built:
+            conn.execute(f"truncate {', '.join(built)}")
     for folder in (paths().archive, paths().quarantine, paths().inbox):
         if folder.exists():
             for path in folder.rglob("*"):

@@ -85,3 +85,35 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- in_build_terms(since): a filter on fct_term_targets rows (congress_term,
+    term_start_year, term_end_year) for the congress terms to rebuild: `true` on a full
+    refresh or first build; otherwise the terms overlapping a changed reporting year
+    widened by two years either side (the years fct_indicator_values rebuilds), the
+    terms of CT submissions whose current version changed, and the terms still running
+    this year. -#}
+{% macro in_build_terms(since) -%}
+    {%- if since is none -%}
+        true
+    {%- else -%}
+        {%- set terms_sql -%}
+            select distinct changed_files.period
+            from {{ ref('stg_received_files') }} as changed_files
+            where
+                changed_files.form_code = 'CT'
+                and changed_files.period ~ '^[0-9]{4}-[0-9]{4}$'
+                and {{ changed_since(since, 'changed_files') }}
+            order by 1
+        {%- endset -%}
+        {%- set terms = run_query(terms_sql).columns[0].values() -%}
+        (
+            term_end_year > cast(extract(year from current_date) as integer)
+            {%- for year in build_years(since=since) %}
+            or (term_start_year <= {{ year + 2 }} and term_end_year > {{ year - 2 }})
+            {%- endfor %}
+            {%- if terms %}
+            or congress_term in ('{{ terms | join("', '") }}')
+            {%- endif %}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -60,3 +60,17 @@ def test_weekly_full_checks_run_every_dbt_test_unsliced(dagbag):
     (task,) = dag.tasks
     assert task.base_cmd == ["test"]
     assert not task.vars  # no built_since: plain `dbt test` reads whole relations
+
+
+def test_nightly_dbt_tasks_leave_unit_tests_to_the_weekly_checks(dagbag):
+    # Unit tests read fixed inputs, so they cannot fail on a night's data; the weekly
+    # `dbt test` and make test run them.
+    nightly = [
+        t for t in dagbag.dags["nightly_submissions"].tasks if t.task_id.startswith("dbt_build.")
+    ]
+    assert nightly
+    for task in nightly:
+        flags = task.dbt_cmd_flags
+        assert flags[flags.index("--exclude-resource-type") + 1] == "unit_test", task.task_id
+    (weekly,) = dagbag.dags["weekly_full_checks"].tasks
+    assert "--exclude-resource-type" not in weekly.dbt_cmd_flags

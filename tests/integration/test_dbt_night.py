@@ -23,6 +23,7 @@ from grassroots import intake
 from grassroots.config import DBT_PROJECT_DIR, paths
 from grassroots.runtime import run_tool, runtime_env
 from tests.integration.test_cross_checks import cb, dv, tc
+from tests.integration.test_marts_reform import CT_HEADER
 
 pytestmark = pytest.mark.integration
 
@@ -86,9 +87,14 @@ def night(warehouse, tmp_path_factory):
             )
         for name, text in files.items():
             (inbox / name).write_text(text, encoding="utf-8")
+    # Congress-term targets: two past terms of 06193 and the running one of today's 06211.
+    for term, commune in (("2015-2020", "06193"), ("2020-2025", "06193"), ("2025-2030", "06211")):
+        (inbox / f"ct_{commune}_{term}.csv").write_text(
+            f"{CT_HEADER}{term},{commune},admissions,3,per_year,at_least\n", encoding="utf-8"
+        )
     conn = psycopg.connect(warehouse.url(), autocommit=True)
     intake.register(conn, intake.discover(inbox), paths().archive, "dbt_night")
-    assert intake.process_pending(conn, paths().quarantine, "dbt_night").loaded == 15
+    assert intake.process_pending(conn, paths().quarantine, "dbt_night").loaded == 18
     _build(warehouse, tmp / "full", "--full-refresh")
     yield conn, tmp
     conn.close()
@@ -227,6 +233,56 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
         )
     )
     assert "year in (2023, 2024)" in mart.read_text()
+
+
+def _term_builds(conn) -> dict[str, tuple]:
+    """congress_term -> (rows, min built_at, max built_at) of mart_targets."""
+    return {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "select congress_term, count(*), min(built_at), max(built_at)"
+            " from marts.mart_targets group by 1"
+        )
+    }
+
+
+def _targets(conn) -> list[tuple]:
+    return conn.execute(
+        "select geography, unit_level, unit_code, congress_term, indicator_code, basis,"
+        " target_value, term_target, years_reported, actual_value, progress_pct, is_met,"
+        " is_derived from marts.mart_targets order by 1, 2, 3, 4, 5, 6"
+    ).fetchall()
+
+
+def test_targets_rebuild_the_terms_a_night_touches_and_equal_a_full_build(warehouse, night):
+    conn, tmp = night
+    before = _term_builds(conn)
+    assert set(before) == {"2015-2020", "2020-2025", "2025-2030"}
+    # A resent 2015-2020 CT: that term and the running one (its lineage year is this
+    # year's); 2020-2025 keeps its rows.
+    conn.execute("update landing.received_files set loaded_at = now() where period = '2015-2020'")
+    target = tmp / "ct_night"
+    _build(warehouse, target)
+    assert "congress_term in ('2015-2020')" in _compiled(target, "mart_targets")
+    after_ct = _term_builds(conn)
+    assert after_ct["2020-2025"] == before["2020-2025"]
+    for term in ("2015-2020", "2025-2030"):
+        assert after_ct[term][1] > before[term][2], term
+    # A changed 2023: the terms within two years of it (2020-2025, 2025-2030); not 2015-2020.
+    conn.execute(
+        "update landing.received_files set loaded_at = now() where period = '2023'"
+        " and loaded_at is not null"
+    )
+    _build(warehouse, tmp / "year_night")
+    after_year = _term_builds(conn)
+    assert after_year["2015-2020"] == after_ct["2015-2020"]
+    for term in ("2020-2025", "2025-2030"):
+        assert after_year[term][1] > after_ct[term][2], term
+    # The incremental table holds what a full rebuild makes.
+    incremental = _targets(conn)
+    assert any(row[9] is not None for row in incremental)  # 2022-2024 actuals reached it
+    _build(warehouse, tmp / "targets_full", "--select", "mart_targets", "--full-refresh")
+    assert _targets(conn) == incremental
 
 
 def test_full_tests_var_tests_whole_relations(warehouse, night):

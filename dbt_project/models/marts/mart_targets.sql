@@ -10,10 +10,33 @@
 -- take the latest year. progress_pct = actual / term_target x 100 (at_most: the
 -- inverse). is_met: per_year, every reported year met the yearly target; term_total,
 -- the actual meets the term target.
+-- Incremental, delete+insert by congress term: a night rebuilds the terms that overlap
+-- the years fct_indicator_values rebuilt (a changed year and two either side), the
+-- terms of changed CT submissions and the running term (its commune targets map onto
+-- today's communes through the lineage of the current year, which follows the clock).
+-- depends_on: {{ ref('stg_received_files') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='congress_term',
+        indexes=[
+            {'columns': ['congress_term']},
+            {'columns': ['built_at']},
+        ],
+        post_hook=[
+            {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
+        ],
+    )
+}}
+
+{%- set since = build_since() %}
+
 with
 
 targets as (
     select * from {{ ref('fct_term_targets') }}
+    where {{ in_build_terms(since) }}
 ),
 
 indicators as (
@@ -209,5 +232,6 @@ select
     latest_year >= term_end_year - 1 as is_term_complete,
     is_derived,
     predecessors_with_target,
-    is_estimate
+    is_estimate,
+    now() as built_at
 from measured

@@ -140,12 +140,31 @@ def full_build_fingerprint() -> str:
             continue
         macros = [
             manifest["macros"][macro]["macro_sql"]
-            for macro in sorted(node["depends_on"]["macros"])
-            if manifest["macros"][macro]["package_name"] == node["package_name"]
+            for macro in _project_macros_called(manifest, node)
         ]
         part = [node["unique_id"], node["raw_code"], json.dumps(node["config"], sort_keys=True)]
         digest.update("\0".join(part + macros).encode() + b"\0")
     return digest.hexdigest()
+
+
+def _project_macros_called(manifest: dict, node: dict) -> list[str]:
+    """The project's macros a node calls, directly or through other macros, sorted.
+
+    Transitive, so the set does not depend on who wrote the manifest: `dbt parse` lists
+    on a model only the macros its Jinja calls while parsing, and `dbt build` adds those
+    called at run time (e.g. changed_since, behind `if since`), but both are reachable
+    from the statically listed ones."""
+    package = node["package_name"]
+    seen: set[str] = set()
+    pending = list(node["depends_on"]["macros"])
+    while pending:
+        name = pending.pop()
+        macro = manifest["macros"].get(name)
+        if name in seen or macro is None or macro["package_name"] != package:
+            continue
+        seen.add(name)
+        pending.extend(macro.get("depends_on", {}).get("macros", []))
+    return sorted(seen)
 
 
 def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bool) -> bool:

@@ -47,7 +47,14 @@ def test_a_changed_model_seed_or_project_file_means_parse(dbt_project, changed):
     assert not runtime.manifest_is_fresh()
 
 
-def _manifest(tmp_path, incremental_code: str, table_code: str, macro_sql: str):
+def _manifest(
+    tmp_path, incremental_code: str, table_code: str, macro_sql: str, inner_sql: str = "i",
+    runtime_macros: tuple[str, ...] = (),
+):  # fmt: skip
+    """macro years calls macro changed (inner_sql). runtime_macros: what a `dbt build`
+    adds to a model's depends_on when it writes the manifest (macros its Jinja called
+    at run time only)."""
+
     def model(name, materialized, code):
         return {
             "unique_id": f"model.grassroots.{name}",
@@ -55,8 +62,13 @@ def _manifest(tmp_path, incremental_code: str, table_code: str, macro_sql: str):
             "package_name": "grassroots",
             "raw_code": code,
             "config": {"materialized": materialized},
-            "depends_on": {"macros": ["macro.grassroots.years", "macro.dbt.is_incremental"]},
+            "depends_on": {
+                "macros": ["macro.grassroots.years", "macro.dbt.is_incremental", *runtime_macros]
+            },
         }
+
+    def macro(package, sql, calls=()):
+        return {"package_name": package, "macro_sql": sql, "depends_on": {"macros": list(calls)}}
 
     manifest = {
         "nodes": {
@@ -64,8 +76,12 @@ def _manifest(tmp_path, incremental_code: str, table_code: str, macro_sql: str):
             "model.grassroots.small": model("small", "table", table_code),
         },
         "macros": {
-            "macro.grassroots.years": {"package_name": "grassroots", "macro_sql": macro_sql},
-            "macro.dbt.is_incremental": {"package_name": "dbt", "macro_sql": "dbt's own"},
+            "macro.grassroots.years": macro(
+                "grassroots", macro_sql, ["macro.grassroots.changed", "macro.dbt.run_query"]
+            ),
+            "macro.grassroots.changed": macro("grassroots", inner_sql),
+            "macro.dbt.is_incremental": macro("dbt", "dbt's own"),
+            "macro.dbt.run_query": macro("dbt", "dbt's own"),
         },
     }
     path = tmp_path / "manifest.json"
@@ -92,5 +108,11 @@ def test_full_build_fingerprint_follows_incremental_models_and_their_macros(tmp_
     assert fingerprint(table_code="select 3") == base
     assert fingerprint(incremental_code="select 1, 2") != base
     assert fingerprint(macro_sql="m2") != base
+    # A macro called through another one counts too ...
+    assert fingerprint(inner_sql="i2") != base
+    # ... and a manifest written by `dbt build`, which lists it on the model as well,
+    # gives the same fingerprint as `dbt parse` (it used to differ: a full rebuild of the
+    # national warehouse at the next setup after any manual `grassroots dbt build`).
+    assert fingerprint(runtime_macros=("macro.grassroots.changed",)) == base
     (seeds / "ref.csv").write_text("code\n02\n")
     assert fingerprint() != base

@@ -1,7 +1,8 @@
 """Stopping intake anywhere (SIGKILL, PostgreSQL going down) loses nothing and loads nothing twice.
 
 A child process runs register + process_pending on a copy of the demo inbox and is stopped
-at a named failpoint; a rerun must reach exactly the state of an uninterrupted run.
+at a named failpoint (in itself, or in the worker processes that load batches at national
+scale); a rerun must reach exactly the state of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -29,19 +30,28 @@ from grassroots import intake
 from grassroots.config import paths
 from grassroots.warehouse import Warehouse
 import psycopg
+options = {}
+if sys.argv[2] == "workers":
+    # Two worker processes loading batches of 10 (the sample is far below the
+    # national-scale threshold that starts workers).
+    intake.MIN_FILES_PER_WORKER = 1
+    options = {"workers": 2, "batch_size": 10}
 with psycopg.connect(Warehouse().url()) as conn:
     intake.register(conn, intake.discover(sys.argv[1]), paths().archive, "crash-test")
-    intake.process_pending(conn, paths().quarantine, "crash-test")
+    intake.process_pending(conn, paths().quarantine, "crash-test", **options)
 """
 SAMPLE = sorted(DEMO_INBOX.iterdir())[:40] + sorted(DEMO_INBOX.glob("broken_*"))
 
 
-def _run_intake(inbox: Path, failpoint: str | None = None) -> subprocess.Popen:
+def _run_intake(
+    inbox: Path, failpoint: str | None = None, mode: str = "default", **popen
+) -> subprocess.Popen:
     env = dict(os.environ)
     env.pop(FAILPOINT_ENV, None)
     if failpoint:
         env[FAILPOINT_ENV] = failpoint
-    return subprocess.Popen([sys.executable, "-c", INTAKE_SCRIPT, str(inbox)], env=env)
+    command = [sys.executable, "-c", INTAKE_SCRIPT, str(inbox), mode]
+    return subprocess.Popen(command, env=env, **popen)
 
 
 def _fill(inbox: Path) -> Path:
@@ -95,6 +105,25 @@ def test_sigkill_then_rerun_reaches_the_uninterrupted_state(
         assert _state(conn) == uninterrupted
         assert account(conn)["received"] == 0
     assert list(inbox.iterdir()) == []
+
+
+def test_a_worker_killed_mid_load_fails_the_run_and_a_rerun_reaches_the_uninterrupted_state(
+    uninterrupted, warehouse, tmp_path
+):
+    # At national scale the worker processes load their own batches: SIGKILL one there.
+    reset_intake(warehouse)
+    inbox = _fill(tmp_path / "inbox")
+    run = _run_intake(inbox, "load_after_copy:kill", "workers", stderr=subprocess.PIPE, text=True)
+    _, stderr = run.communicate(timeout=600)
+    assert run.returncode == 1  # the parent reports the broken pool, it is not hung
+    assert "BrokenProcessPool" in stderr
+    with psycopg.connect(warehouse.url()) as conn:
+        assert conn.execute("select count(*) from raw.form_cb").fetchone()[0] == 0
+        assert account(conn)["loaded"] == 0  # the killed batches' transactions died
+    assert _run_intake(inbox, mode="workers").wait() == 0
+    with psycopg.connect(warehouse.url()) as conn:
+        assert _state(conn) == uninterrupted
+        assert account(conn)["received"] == 0
 
 
 def test_postgres_stopped_mid_load_then_rerun_reaches_the_uninterrupted_state(

@@ -162,6 +162,7 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     }
     assert rows["fct_indicator_values"] == 0
     assert rows["int_cb_current"] == 0
+    assert rows["fct_submission_versions"] == 0
     # The build years were resolved at run time: nothing changed, so the filter is false.
     assert "year in (" not in _compiled(target, "fct_indicator_values")
     assert "where false" in _compiled(target, "fct_indicator_values")
@@ -360,3 +361,46 @@ def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(wareho
     incremental = {key: row[:-1] for key, row in after.items()}
     _build(warehouse, tmp / "resend_full", "--select", "fct_indicator_values", "--full-refresh")
     assert {key: row[:-1] for key, row in _indicator_rows(conn).items()} == incremental
+
+
+def _versions(conn) -> dict[int, tuple]:
+    """file_id -> (form, unit, period, version, is_current, built_at)."""
+    return {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "select file_id, form_code, unit_code, period, submission_version, is_current,"
+            " built_at from marts.fct_submission_versions"
+        )
+    }
+
+
+def test_versions_rewrite_every_version_of_the_touched_submissions_only(warehouse, night):
+    conn, tmp = night
+    before = _versions(conn)
+    inbox = tmp / "versions"
+    inbox.mkdir()
+    text = cb(2024, "06196", [(1, 20, "good"), (2, 5, "excellent")])
+    (inbox / "cb_06196_2024_v2.csv").write_text(text, encoding="utf-8")
+    intake.register(conn, intake.discover(inbox), paths().archive, "dbt_night_versions")
+    assert intake.process_pending(conn, paths().quarantine, "dbt_night_versions").loaded == 1
+    _build(warehouse, tmp / "versions_build", "--select", "fct_submission_versions")
+    after = _versions(conn)
+    rewritten = {
+        file_id
+        for file_id, row in after.items()
+        if file_id not in before or row[-1] != before[file_id][-1]
+    }
+    # Both versions of the resent CB and of the DV resent by the test above (its build
+    # did not select this model), nothing else.
+    touched = {(row[0], row[1], row[2]) for file_id, row in after.items() if file_id in rewritten}
+    assert touched == {("CB", "06196", "2024"), ("DV", "06193", "2022")}
+    assert rewritten == {
+        file_id for file_id, row in after.items() if (row[0], row[1], row[2]) in touched
+    }
+    resent = sorted(row[3:5] for row in after.values() if row[:3] == ("CB", "06196", "2024"))
+    assert resent == [(1, False), (2, True)]
+    incremental = {file_id: row[:-1] for file_id, row in after.items()}
+    _build(
+        warehouse, tmp / "versions_full", "--select", "fct_submission_versions", "--full-refresh"
+    )
+    assert {file_id: row[:-1] for file_id, row in _versions(conn).items()} == incremental

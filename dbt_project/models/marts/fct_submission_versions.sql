@@ -1,5 +1,26 @@
 -- Every accepted version of every submission, with the period during which it was
 -- the current one: which version fed the marts on any given date.
+-- Incremental, delete+insert by file_id: a night rewrites every version of each
+-- submission (form, unit, period) with a file loaded or superseded since the last
+-- build. All versions of the key, not only the changed files: a version that loads
+-- late (its batch retried after a crash) renumbers the newer ones.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='file_id',
+        indexes=[
+            {'columns': ['file_id'], 'unique': True},
+            {'columns': ['built_at']},
+        ],
+        post_hook=[
+            {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
+        ],
+    )
+}}
+
+{%- set since = build_since() %}
+
 with
 
 files as (
@@ -18,5 +39,16 @@ select
     received_at,
     current_from,
     current_to,
-    file_status = 'loaded' as is_current
+    file_status = 'loaded' as is_current,
+    now() as built_at
 from files
+{%- if since is not none %}
+    where (form_code, unit_code, period) in (
+        select
+            changed_files.form_code,
+            changed_files.unit_code,
+            changed_files.period
+        from {{ ref('stg_received_files') }} as changed_files
+        where {{ changed_since(since, 'changed_files') }}
+    )
+{%- endif %}

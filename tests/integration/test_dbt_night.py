@@ -330,16 +330,20 @@ def _indicator_rows(conn) -> dict[tuple, tuple]:
     }
 
 
+def _resend(conn, inbox: Path, name: str, text: str) -> None:
+    """One new version of a submission, received and loaded (no dbt build)."""
+    inbox.mkdir()
+    (inbox / name).write_text(text, encoding="utf-8")
+    intake.register(conn, intake.discover(inbox), paths().archive, inbox.name)
+    assert intake.process_pending(conn, paths().quarantine, inbox.name).loaded == 1
+
+
 def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(warehouse, night):
     conn, tmp = night
     before = _indicator_rows(conn)
-    inbox = tmp / "resend"
-    inbox.mkdir()
     # 06193 sends 2022 again with more members: its 2022 value and the changes of 2023
     # and 2024 (member growth two years on reads 2022 through the 2023 growth) move.
-    (inbox / "dv_06193_2022_v2.csv").write_text(dv(2022, "06193", 80), encoding="utf-8")
-    intake.register(conn, intake.discover(inbox), paths().archive, "dbt_night_resend")
-    assert intake.process_pending(conn, paths().quarantine, "dbt_night_resend").loaded == 1
+    _resend(conn, tmp / "resend", "dv_06193_2022_v2.csv", dv(2022, "06193", 80))
     target = tmp / "resend_build"
     _build(warehouse, target, "--select", "+fct_indicator_values")
     after = _indicator_rows(conn)
@@ -377,12 +381,8 @@ def _versions(conn) -> dict[int, tuple]:
 def test_versions_rewrite_every_version_of_the_touched_submissions_only(warehouse, night):
     conn, tmp = night
     before = _versions(conn)
-    inbox = tmp / "versions"
-    inbox.mkdir()
     text = cb(2024, "06196", [(1, 20, "good"), (2, 5, "excellent")])
-    (inbox / "cb_06196_2024_v2.csv").write_text(text, encoding="utf-8")
-    intake.register(conn, intake.discover(inbox), paths().archive, "dbt_night_versions")
-    assert intake.process_pending(conn, paths().quarantine, "dbt_night_versions").loaded == 1
+    _resend(conn, tmp / "versions", "cb_06196_2024_v2.csv", text)
     _build(warehouse, tmp / "versions_build", "--select", "fct_submission_versions")
     after = _versions(conn)
     rewritten = {

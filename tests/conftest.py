@@ -36,20 +36,6 @@ def warehouse():
     wh.stop()
 
 
-def incremental_model_tables() -> list[str]:
-    """schema.table of every incremental dbt model, from the manifest setup wrote."""
-    import json
-
-    from grassroots.config import DBT_PROJECT_DIR
-
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
-    return sorted(
-        f"{node['schema']}.{node['alias']}"
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
-    )
-
-
 def reset_intake(wh) -> None:
     """Empty the intake tables, archive and quarantine: a warehouse that received nothing.
 
@@ -60,19 +46,23 @@ def reset_intake(wh) -> None:
     import psycopg
 
     from grassroots.config import paths
+    from grassroots.runtime import incremental_models, read_manifest
 
     with psycopg.connect(wh.url()) as conn:
         conn.execute(
             f"truncate {', '.join(RAW_TABLES)}, landing.validation_findings,"
             " landing.overdue_alerts, landing.received_files restart identity cascade"
         )
-        built = [
-            table
-            for table in incremental_model_tables()
-            if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None
+        tables = [
+            f"{node['schema']}.{node['alias']}" for node in incremental_models(read_manifest())
         ]
+        built = conn.execute(
+            "select table_name from unnest(%s::text[]) as table_name"
+            " where to_regclass(table_name) is not null",
+            (tables,),
+        ).fetchall()
         if built:
-            conn.execute(f"truncate {', '.join(built)}")
+            conn.execute(f"truncate {', '.join(name for (name,) in built)}")
     for folder in (paths().archive, paths().quarantine, paths().inbox):
         if folder.exists():
             for path in folder.rglob("*"):

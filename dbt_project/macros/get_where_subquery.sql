@@ -5,7 +5,8 @@
     * on an incremental model (delete+insert by year or congress term, built_at = now()
       of its build): `built_at >= <run_started_at>`, served by the built_at index. A
       rebuilt year (term) is rewritten whole, and every key of these tables includes the
-      year (term), so a key test on the rebuilt rows is complete. A full refresh rebuilds every row: everything is tested.
+      year (term), so a key test on the rebuilt rows is complete. A full refresh
+      rebuilds every row: everything is tested.
     * on a model whose meta has test_slice {model, column, model_column} (a view over an
       incremental model): `<column> in (<literal years>)`, the years of `model` built in
       this run (`false` when none), literal so the filter reaches inside grouped views.

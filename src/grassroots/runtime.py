@@ -130,14 +130,8 @@ def full_build_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in sorted(SEEDS_REGISTRY_DIR.glob("*.csv")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    incremental = sorted(
-        (node for node in manifest["nodes"].values() if node["resource_type"] == "model"),
-        key=lambda node: node["unique_id"],
-    )
-    for node in incremental:
-        if node["config"].get("materialized") != "incremental":
-            continue
+    manifest = read_manifest()
+    for node in incremental_models(manifest):
         macros = [
             manifest["macros"][macro]["macro_sql"]
             for macro in _project_macros_called(manifest, node)
@@ -145,6 +139,24 @@ def full_build_fingerprint() -> str:
         part = [node["unique_id"], node["raw_code"], json.dumps(node["config"], sort_keys=True)]
         digest.update("\0".join(part + macros).encode() + b"\0")
     return digest.hexdigest()
+
+
+def read_manifest() -> dict:
+    """The dbt manifest that setup wrote (dbt parse)."""
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+
+
+def incremental_models(manifest: dict) -> list[dict]:
+    """The manifest's incremental model nodes, by unique_id."""
+    return sorted(
+        (
+            node
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model"
+            and node["config"].get("materialized") == "incremental"
+        ),
+        key=lambda node: node["unique_id"],
+    )
 
 
 def _project_macros_called(manifest: dict, node: dict) -> list[str]:

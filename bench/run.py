@@ -8,6 +8,8 @@ the demo's):
   night    1 % new files (resends with new values, of the last two years) on top of the
            history (or of `year`; --night-only: of what the last run left), then the same
            dbt build again with no new file: the night's fixed cost, reported apart
+           (--night-files N: N new files instead of 1 %, e.g. the same night on a year's
+           warehouse and on the history's)
 
 Per scenario: register; read+parse, validate and load (summed over the intake's worker
 processes, which each take whole batches), waiting for batches (process_pending's own
@@ -22,6 +24,8 @@ Results: bench/results/<timestamp>.json.
     .venv/bin/python bench/run.py --scale province --years 2022-2024 --skip-history
     .venv/bin/python bench/run.py --profile            # cProfile of intake -> results/
     GRASSROOTS_HOME=.state/bench-x .venv/bin/python bench/run.py --work .state/bench-x-data
+    GRASSROOTS_HOME=.state/bench-year .venv/bin/python bench/run.py --work \
+        .state/bench-year-data --skip-history --year-runs 1 --night-files 4400
 """
 
 from __future__ import annotations
@@ -305,8 +309,8 @@ def print_result(result: dict) -> None:
     print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def night_inbox(out: Path, args, base_files: int) -> Path:
-    """1 % of the warehouse's files as new versions (same units and periods, new values)."""
+def night_inbox(out: Path, args, files: int) -> Path:
+    """`files` new versions of the warehouse's files (same units and periods, new values)."""
     pool = out.parent / "night_pool"
     shutil.rmtree(pool, ignore_errors=True)
     # Resends concern recent periods: the pool is the last two years of what was loaded
@@ -321,7 +325,7 @@ def night_inbox(out: Path, args, base_files: int) -> Path:
         province=args.province,
     )
     candidates = sorted(pool.iterdir())
-    chosen = random.Random(args.seed).sample(candidates, max(1, round(0.01 * base_files)))
+    chosen = random.Random(args.seed).sample(candidates, min(files, len(candidates)))
     out.mkdir(parents=True, exist_ok=True)
     for path in chosen:
         shutil.move(path, out / path.name)
@@ -351,6 +355,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--province", default="20")
     parser.add_argument("--error-rate", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=20250701)
+    parser.add_argument(
+        "--night-files",
+        type=int,
+        default=None,
+        help="the night's new files (default: 1 %% of the warehouse's files); the same"
+        " count on a year's warehouse and on the history's shows whether a night costs"
+        " what its files cost or what the warehouse holds",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the intake")
     parser.add_argument("--work", type=Path, default=REPO / ".state" / "bench-data")
     parser.add_argument(
@@ -420,8 +432,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         base_files = results[-1]["files"]
     if not args.skip_night:
-        inbox = night_inbox(args.work / "night" / "inbox", args, base_files)
-        results.append(scenario("night 1%", inbox, paths_url(), args, fresh=False, idle_dbt=True))
+        files = args.night_files or max(1, round(0.01 * base_files))
+        name = f"night {files} files" if args.night_files else "night 1%"
+        inbox = night_inbox(args.work / "night" / "inbox", args, files)
+        results.append(scenario(name, inbox, paths_url(), args, fresh=False, idle_dbt=True))
+        results[-1]["warehouse_files_before"] = base_files
 
     out = BENCH_DIR / "results" / f"{args.stamp}.json"
     meta = {

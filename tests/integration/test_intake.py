@@ -84,6 +84,32 @@ def test_same_bytes_twice_load_once_and_a_new_version_supersedes(empty_warehouse
         assert sum(counts.values()) == 3 and counts["received"] == 0
 
 
+def test_a_batch_analyzes_the_registry_only_when_it_is_a_large_share_of_it(
+    empty_warehouse, tmp_path
+):
+    def analyzed_rows(conn) -> float:
+        return conn.execute(
+            "select reltuples from pg_class where oid = 'landing.received_files'::regclass"
+        ).fetchone()[0]
+
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        first = _run(conn, tmp_path, {f"v{n}.csv": _dv(100 + n) for n in range(12)})
+        assert first.loaded == 12
+        assert analyzed_rows(conn) == 12  # never analyzed before: analyzed first
+        # 1 file is under 10 % of 12 receipts: planned on the statistics there are.
+        second = _run(conn, tmp_path, {"v12.csv": _dv(112)})
+        assert (second.loaded, second.superseded) == (1, 1)
+        assert analyzed_rows(conn) == 12
+        # 2 files are over 10 % of 13: analyzed again, with the new receipts.
+        _run(conn, tmp_path, {"v13.csv": _dv(113), "v14.csv": _dv(114)})
+        assert analyzed_rows(conn) == 15
+        versions = conn.execute(
+            "select count(*) filter (where status = 'loaded'), max(version)"
+            " from landing.received_files"
+        ).fetchone()
+        assert versions == (1, 15)
+
+
 def test_archive_is_content_addressed_and_read_only(empty_warehouse, tmp_path):
     with psycopg.connect(empty_warehouse.url()) as conn:
         _run(conn, tmp_path, {"x.csv": _dv(100)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,20 +163,36 @@ def incremental_models(manifest: dict) -> list[dict]:
 def _project_macros_called(manifest: dict, node: dict) -> list[str]:
     """The project's macros a node calls, directly or through other macros, sorted.
 
-    Transitive, so the set does not depend on who wrote the manifest: `dbt parse` lists
-    on a model only the macros its Jinja calls while parsing, and `dbt build` adds those
-    called at run time (e.g. changed_since, behind `if since`), but both are reachable
-    from the statically listed ones."""
+    Read from the code, not only from the manifest's depends_on, which depends on who
+    wrote the manifest: `dbt parse` lists on a model only the macros its Jinja called
+    while parsing, and `dbt build` adds those called at run time (e.g. changed_since,
+    behind `if since`, in a model's body or in another macro). A project macro whose
+    name is called anywhere in the code reached counts either way."""
     package = node["package_name"]
+    project = {
+        macro["name"]: unique_id
+        for unique_id, macro in manifest["macros"].items()
+        if macro["package_name"] == package
+    }
+    if not project:
+        return []
+    ids = set(project.values())
+    called = re.compile(r"\b(" + "|".join(map(re.escape, project)) + r")\s*\(")
+
+    def calls(code: str, listed: list[str]) -> list[str]:
+        return [project[name] for name in called.findall(code)] + [
+            unique_id for unique_id in listed if unique_id in ids
+        ]
+
     seen: set[str] = set()
-    pending = list(node["depends_on"]["macros"])
+    pending = calls(node["raw_code"], node["depends_on"]["macros"])
     while pending:
-        name = pending.pop()
-        macro = manifest["macros"].get(name)
-        if name in seen or macro is None or macro["package_name"] != package:
+        unique_id = pending.pop()
+        if unique_id in seen:
             continue
-        seen.add(name)
-        pending.extend(macro.get("depends_on", {}).get("macros", []))
+        seen.add(unique_id)
+        macro = manifest["macros"][unique_id]
+        pending += calls(macro["macro_sql"], macro.get("depends_on", {}).get("macros", []))
     return sorted(seen)
 
 

@@ -49,11 +49,12 @@ def test_a_changed_model_seed_or_project_file_means_parse(dbt_project, changed):
 
 def _manifest(
     tmp_path, incremental_code: str, table_code: str, macro_sql: str, inner_sql: str = "i",
-    runtime_macros: tuple[str, ...] = (),
+    since_sql: str = "s", runtime_macros: tuple[str, ...] = (),
 ):  # fmt: skip
-    """macro years calls macro changed (inner_sql). runtime_macros: what a `dbt build`
-    adds to a model's depends_on when it writes the manifest (macros its Jinja called
-    at run time only)."""
+    """macro years calls macro changed (inner_sql); the incremental model's code calls
+    since_filter (since_sql) at run time only, so `dbt parse` does not list it.
+    runtime_macros: what a `dbt build` adds to a model's depends_on when it writes the
+    manifest (macros its Jinja called at run time only)."""
 
     def model(name, materialized, code):
         return {
@@ -67,8 +68,13 @@ def _manifest(
             },
         }
 
-    def macro(package, sql, calls=()):
-        return {"package_name": package, "macro_sql": sql, "depends_on": {"macros": list(calls)}}
+    def macro(name, package, sql, calls=()):
+        return {
+            "name": name,
+            "package_name": package,
+            "macro_sql": sql,
+            "depends_on": {"macros": list(calls)},
+        }
 
     manifest = {
         "nodes": {
@@ -77,11 +83,15 @@ def _manifest(
         },
         "macros": {
             "macro.grassroots.years": macro(
-                "grassroots", macro_sql, ["macro.grassroots.changed", "macro.dbt.run_query"]
+                "years",
+                "grassroots",
+                macro_sql,
+                ["macro.grassroots.changed", "macro.dbt.run_query"],
             ),
-            "macro.grassroots.changed": macro("grassroots", inner_sql),
-            "macro.dbt.is_incremental": macro("dbt", "dbt's own"),
-            "macro.dbt.run_query": macro("dbt", "dbt's own"),
+            "macro.grassroots.changed": macro("changed", "grassroots", inner_sql),
+            "macro.grassroots.since_filter": macro("since_filter", "grassroots", since_sql),
+            "macro.dbt.is_incremental": macro("is_incremental", "dbt", "dbt's own"),
+            "macro.dbt.run_query": macro("run_query", "dbt", "dbt's own"),
         },
     }
     path = tmp_path / "manifest.json"
@@ -98,7 +108,11 @@ def test_full_build_fingerprint_follows_incremental_models_and_their_macros(tmp_
     monkeypatch.setattr(runtime, "SEEDS_REGISTRY_DIR", seeds)
 
     def fingerprint(**changes):
-        arguments = {"incremental_code": "select 1", "table_code": "select 2", "macro_sql": "m"}
+        arguments = {
+            "incremental_code": "select 1 {% if since %}where {{ since_filter(since) }}{% endif %}",
+            "table_code": "select 2",
+            "macro_sql": "m",
+        }
         arguments.update(changes)
         monkeypatch.setattr(runtime, "MANIFEST", _manifest(tmp_path, **arguments))
         return runtime.full_build_fingerprint()
@@ -114,5 +128,10 @@ def test_full_build_fingerprint_follows_incremental_models_and_their_macros(tmp_
     # gives the same fingerprint as `dbt parse` (it used to differ: a full rebuild of the
     # national warehouse at the next setup after any manual `grassroots dbt build`).
     assert fingerprint(runtime_macros=("macro.grassroots.changed",)) == base
+    # A macro the model's own body calls at run time only: changing it counts, and a
+    # build's manifest that lists it gives the parse's fingerprint (it used to differ:
+    # fct_submission_versions calls changed_since so).
+    assert fingerprint(since_sql="s2") != base
+    assert fingerprint(runtime_macros=("macro.grassroots.since_filter",)) == base
     (seeds / "ref.csv").write_text("code\n02\n")
     assert fingerprint() != base

@@ -198,18 +198,20 @@ def intake_run(
             profiler.disable()
             profiler.dump_stats(profile)
     intake_seconds = time.perf_counter() - started
-    slowest: list = []
+    nodes: list = []
+    idle_nodes: list = []
     if skip_dbt:
         dbt_code = None
     else:
         with timed("dbt"):
             dbt_code = dbt_build()
-        slowest = slowest_dbt_nodes()
+        nodes = dbt_nodes()
         if idle_dbt:
             # The same build again with no new file: the night's fixed cost (models
             # rebuilt in full, tests, dbt itself); the rest is what the new files cost.
             with timed("dbt_idle"):
                 dbt_build()
+            idle_nodes = dbt_nodes()
     stages = dict(TIMES)
     # Batches (read, validate, load) run in worker processes, overlapping each other:
     # this process's own time is waiting for the next batch + the rest ("other").
@@ -222,13 +224,17 @@ def intake_run(
         "registered": registered.registered,
         "summary": summary.as_dict(),
         "dbt_exit": dbt_code,
-        "dbt_slowest_nodes": slowest,
+        "dbt_slowest_nodes": nodes[:8],
+        # Every node of the build (and of the build with no new file), slowest first:
+        # to compare nights node by node (e.g. on a year's warehouse and the history's).
+        "dbt_nodes": nodes,
+        "dbt_idle_nodes": idle_nodes,
         "seconds": stages,
     }
 
 
-def slowest_dbt_nodes(count: int = 8) -> list[tuple[str, float, int | None]]:
-    """(node, seconds, rows) of the slowest nodes of the last dbt build."""
+def dbt_nodes() -> list[tuple[str, float, int | None]]:
+    """(node, seconds, rows) of every node of the last dbt build, slowest first."""
     run_results = REPO / "dbt_project" / "target" / "run_results.json"
     results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
     results.sort(key=lambda r: -r["execution_time"])
@@ -238,7 +244,7 @@ def slowest_dbt_nodes(count: int = 8) -> list[tuple[str, float, int | None]]:
             round(r["execution_time"], 1),
             r.get("adapter_response", {}).get("rows_affected"),
         )
-        for r in results[:count]
+        for r in results
     ]
 
 

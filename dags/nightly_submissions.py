@@ -15,14 +15,10 @@ import pendulum
 from airflow.sdk import Asset, Connection, Param, dag, task
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from grassroots.config import SMTP_CONN_ID, WAREHOUSE_CONN_ID
-from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group
+from grassroots.config import SMTP_CONN_ID
+from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group, warehouse_dsn
 
 RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")
-
-
-def _dsn() -> str:
-    return Connection.get(WAREHOUSE_CONN_ID).get_uri().replace("postgres://", "postgresql://", 1)
 
 
 @dag(
@@ -51,19 +47,19 @@ def nightly_submissions():
     def register(files: list[str], run_id=None) -> dict:
         from grassroots.pipeline import register_files
 
-        return register_files(_dsn(), files, run_id)
+        return register_files(warehouse_dsn(), files, run_id)
 
     @task(outlets=[RAW_SUBMISSIONS])
     def parse_validate_load(registered: dict, run_id=None) -> dict:
         from grassroots.pipeline import parse_validate_load
 
-        return parse_validate_load(_dsn(), run_id)
+        return parse_validate_load(warehouse_dsn(), run_id)
 
     @task
     def cross_checks(loaded: dict, run_id=None) -> dict:
         from grassroots.pipeline import cross_checks
 
-        return cross_checks(_dsn(), run_id)
+        return cross_checks(warehouse_dsn(), run_id)
 
     @task
     def data_docs(checked: dict, run_id=None) -> dict:
@@ -75,7 +71,7 @@ def nightly_submissions():
     def quality_summary(run_id=None) -> dict:
         from grassroots.pipeline import quality_summary
 
-        return quality_summary(_dsn(), run_id)
+        return quality_summary(warehouse_dsn(), run_id)
 
     # After the build (K1 reads its completeness mart) and the checks, but also when
     # one of them failed: staff get their digest every night.
@@ -98,7 +94,7 @@ def nightly_submissions():
                 password=conn.password or None,
                 starttls=bool(conn.extra_dejson.get("starttls", False)),
             )
-        return send_quality_digests(_dsn(), run_id, smtp)
+        return send_quality_digests(warehouse_dsn(), run_id, smtp)
 
     # The digests run even when the build or the checks failed, so they are no longer
     # a failure's only downstream: this watcher (skipped on a good night) fails the run

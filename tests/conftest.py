@@ -46,20 +46,17 @@ def reset_intake(wh) -> None:
     import psycopg
 
     from grassroots.config import paths
-    from grassroots.runtime import incremental_models, read_manifest
+    from grassroots.runtime import incremental_tables
 
     with psycopg.connect(wh.url()) as conn:
         conn.execute(
             f"truncate {', '.join(RAW_TABLES)}, landing.validation_findings,"
             " landing.overdue_alerts, landing.received_files restart identity cascade"
         )
-        tables = [
-            f"{node['schema']}.{node['alias']}" for node in incremental_models(read_manifest())
-        ]
         built = conn.execute(
             "select table_name from unnest(%s::text[]) as table_name"
             " where to_regclass(table_name) is not null",
-            (tables,),
+            (incremental_tables(),),
         ).fetchall()
         if built:
             conn.execute(f"truncate {', '.join(name for (name,) in built)}")

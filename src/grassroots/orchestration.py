@@ -22,6 +22,15 @@ FAILURE_TEXT = (
 )
 
 
+def warehouse_dsn() -> str:
+    """The warehouse's URL from the Airflow connection (AIRFLOW_CONN_GRASSROOTS_WAREHOUSE),
+    in the spelling psycopg takes. Call it inside a task, never at parse time."""
+    from airflow.sdk import Connection
+
+    uri = Connection.get(WAREHOUSE_CONN_ID).get_uri()
+    return uri.replace("postgres://", "postgresql://", 1)
+
+
 def failure_callbacks() -> list:
     """Log every failure; tell operators too, through Airflow's notifiers, when configured:
     mail when GRASSROOTS_OPERATOR_EMAILS is set (connection grassroots_smtp), Slack when

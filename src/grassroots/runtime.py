@@ -160,6 +160,11 @@ def incremental_models(manifest: dict) -> list[dict]:
     )
 
 
+def incremental_tables() -> list[str]:
+    """schema.table of every incremental model, from the manifest setup wrote."""
+    return [f"{node['schema']}.{node['alias']}" for node in incremental_models(read_manifest())]
+
+
 def _project_macros_called(manifest: dict, node: dict) -> list[str]:
     """The project's macros a node calls, directly or through other macros, sorted.
 

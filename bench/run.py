@@ -101,15 +101,18 @@ def empty_warehouse() -> str:
     return warehouse_url()
 
 
-def dbt_build() -> int:
+def dbt_build(built_since: datetime | None = None) -> int:
     # As the nightly DAG builds: registry seeds are loaded by setup, not every night,
-    # and unit tests run in make test and the weekly checks.
+    # and unit tests run in make test and the weekly checks. built_since: the night's
+    # start, which the DAG passes too (staging tests read the files of this run).
     from grassroots.orchestration import NIGHTLY_DBT_FLAGS
 
     command = [
         *(sys.executable, "-m", "grassroots.cli", "dbt", "build", "--quiet"),
         *("--exclude", "resource_type:seed", *NIGHTLY_DBT_FLAGS),
     ]
+    if built_since is not None:
+        command += ["--vars", json.dumps({"built_since": built_since.isoformat()})]
     return subprocess.run(command, cwd=REPO, check=False).returncode
 
 
@@ -171,6 +174,7 @@ def intake_run(
 ) -> dict:
     TIMES.clear()
     files = intake.discover(inbox)
+    night_started = datetime.now(UTC)
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
         with timed("register"):
@@ -204,7 +208,7 @@ def intake_run(
         dbt_code = None
     else:
         with timed("dbt"):
-            dbt_code = dbt_build()
+            dbt_code = dbt_build(built_since=night_started)
         nodes = dbt_nodes()
         if idle_dbt:
             # The same build again with no new file: the night's fixed cost (models

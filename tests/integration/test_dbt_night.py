@@ -14,6 +14,7 @@ Three reporting years (2022-2024) of two communes are loaded and built in full. 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -178,6 +179,41 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     # Tables rebuilt in full (not incremental) are still tested in full.
     dim = next(tests.glob("marts/dim_unit.yml/*.sql"))
     assert "built_at" not in dim.read_text()
+
+
+def test_staging_tests_read_the_files_of_this_run_only(warehouse, night):
+    # A night's staging tests read the rows of the files it received, loaded or
+    # superseded (the DAG passes its start as built_since); earlier nights tested the
+    # rest, and the weekly check reads everything.
+    conn, tmp = night
+    (file_id, loaded_at) = conn.execute(
+        "select file_id, loaded_at from landing.received_files"
+        " where form_code = 'CB' and status = 'loaded' order by file_id limit 1"
+    ).fetchone()
+    conn.execute(
+        "insert into raw.form_cb select file_id, 999, report_year, commune_code,"
+        " village_code, village_name, branch_status, host_village_code, members, 'bogus'"
+        " from raw.form_cb where file_id = %s and row_number = 2",
+        (file_id,),
+    )
+
+    def staging_build(name: str, since) -> int:
+        command = ["dbt", "build", "--select", "stg_form_cb", "--target-path", str(tmp / name)]
+        command += ["--vars", json.dumps({"built_since": since.isoformat()})]
+        return run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR)
+
+    try:
+        # The file was loaded before this "run" started: its rows are not read.
+        assert staging_build("staging_later", loaded_at + timedelta(seconds=1)) == 0
+        compiled = (tmp / "staging_later" / "compiled").rglob("stg_form_cb.yml/*.sql")
+        # (enforced_unique reads the catalog, not rows.)
+        tests = [path for path in compiled if not path.name.startswith("enforced_unique")]
+        assert len(tests) == 10
+        assert all("changed_files.received_at >" in path.read_text() for path in tests)
+        # A run that started before the load reads them and finds the bad rating.
+        assert staging_build("staging_earlier", loaded_at - timedelta(seconds=1)) != 0
+    finally:
+        conn.execute("delete from raw.form_cb where file_id = %s and row_number = 999", (file_id,))
 
 
 def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night):

@@ -1,10 +1,7 @@
-"""Weekly check and upkeep of the whole warehouse: every dbt data test on every row, and
-a full vacuum of the incremental tables.
+"""Weekly check of the whole warehouse: every dbt data test on every row.
 
 The nightly build tests only the rows it rebuilt (cheap at national scale); this run
 tests whole relations, so a problem in a year no night touched is found within a week.
-The nightly vacuum skips the index pass (it reads every index entry, whatever the night
-changed); this run does it and removes the week's dead index entries.
 Sunday noon, far from the 01:00 nightly run, so the tests never read a half-built night.
 Logic lives in the grassroots package; this file only wires it.
 """
@@ -12,9 +9,9 @@ Logic lives in the grassroots package; this file only wires it.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 
-from grassroots.orchestration import DEFAULT_ARGS, dbt_full_tests_task, warehouse_dsn
+from grassroots.orchestration import DEFAULT_ARGS, dbt_full_tests_task
 
 
 @dag(
@@ -28,13 +25,6 @@ from grassroots.orchestration import DEFAULT_ARGS, dbt_full_tests_task, warehous
     doc_md=__doc__,
 )
 def weekly_full_checks():
-    @task
-    def vacuum_incremental_tables() -> dict[str, float]:
-        from grassroots.pipeline import vacuum_incremental_tables
-
-        return vacuum_incremental_tables(warehouse_dsn())
-
-    vacuum_incremental_tables()
     dbt_full_tests_task()
 
 

@@ -1,13 +1,9 @@
 {#- Planner statistics and dead-row cleanup after a build, only when the build wrote rows.
 
     vacuum_after_replace(): post-hook (transaction: false) of the big incremental marts.
-    * rows replaced (delete+insert) since the table was last vacuumed: vacuum (analyze,
-      index_cleanup off), which reclaims the deleted rows' heap space, sets the
-      visibility map and refreshes the planner statistics. It reads only the pages the
-      night changed (the visibility map skips the rest); the index pass would read
-      every entry of every index (8 s of a national night, growing with the years
-      held), so the weekly_full_checks DAG does it (pipeline.vacuum_incremental_tables)
-      and removes the dead index entries of the week;
+    * rows replaced (delete+insert) since the table was last vacuumed: vacuum (analyze),
+      which reclaims the deleted rows, sets the visibility map and refreshes the planner
+      statistics, so the next night's delete and tests never meet dead tuples;
     * every row written by one build (a first or full build: min(built_at) =
       max(built_at)) and not analyzed since: analyze alone, nothing to reclaim (a vacuum
       of 13 M fresh rows costs ~7 s of the full build; autovacuum sets the visibility
@@ -54,7 +50,7 @@
     {%- elif state.fresh -%}
         analyze {{ this }}
     {%- else -%}
-        vacuum (analyze, index_cleanup off) {{ this }}
+        vacuum (analyze) {{ this }}
     {%- endif -%}
 {%- endmacro %}
 

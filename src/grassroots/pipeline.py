@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import psycopg
-from psycopg import sql
 
 from grassroots import intake
 from grassroots.config import paths
@@ -75,29 +73,6 @@ def quality_summary(dsn: str, run_id: str | None = None) -> dict:
         "findings": [{"rule_id": r, "severity": s, "count": c} for r, s, c in findings],
         "quarantine_dir": str(paths().quarantine),
     }
-
-
-def vacuum_incremental_tables(dsn: str) -> dict[str, float]:
-    """`vacuum (analyze)` of every incremental dbt table, index pass included; seconds
-    per table.
-
-    A night's post-hook vacuums with index_cleanup off (macros/maintenance_after_build
-    .sql): it reclaims the heap pages the night rewrote, but the index pass reads every
-    entry of every index, a cost that follows the warehouse's size instead of the
-    night's. This weekly pass removes the dead index entries the week's nights left.
-    """
-    from grassroots.runtime import incremental_tables
-
-    seconds: dict[str, float] = {}
-    with psycopg.connect(dsn, autocommit=True) as conn:  # vacuum refuses a transaction
-        for table in incremental_tables():
-            if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
-                continue  # never built
-            started = time.perf_counter()
-            conn.execute(sql.SQL("vacuum (analyze) {}").format(sql.Identifier(*table.split("."))))
-            seconds[table] = round(time.perf_counter() - started, 2)
-            log.info("vacuum (analyze) %s: %.1f s", table, seconds[table])
-    return seconds
 
 
 def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:

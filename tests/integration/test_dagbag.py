@@ -57,8 +57,7 @@ def test_weekly_full_checks_run_every_dbt_test_unsliced(dagbag):
     dag = dagbag.dags["weekly_full_checks"]
     schedule = attrs.asdict(dag.timetable, recurse=False)
     assert schedule["expression"] == "0 12 * * 0"  # Sunday noon, far from the 01:00 night
-    assert sorted(dag.task_ids) == ["dbt_test_all", "vacuum_incremental_tables"]
-    task = dag.get_task("dbt_test_all")
+    (task,) = dag.tasks
     assert task.base_cmd == ["test"]
     assert not task.vars  # no built_since: plain `dbt test` reads whole relations
 
@@ -73,5 +72,5 @@ def test_nightly_dbt_tasks_leave_unit_tests_to_the_weekly_checks(dagbag):
     for task in nightly:
         flags = task.dbt_cmd_flags
         assert flags[flags.index("--exclude-resource-type") + 1] == "unit_test", task.task_id
-    weekly = dagbag.dags["weekly_full_checks"].get_task("dbt_test_all")
+    (weekly,) = dagbag.dags["weekly_full_checks"].tasks
     assert "--exclude-resource-type" not in weekly.dbt_cmd_flags

@@ -272,15 +272,18 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
     assert "year in (2023, 2024)" in mart.read_text()
 
 
+def _by_first_column(conn, query: str) -> dict:
+    """first column -> the rest of its row."""
+    return {row[0]: row[1:] for row in conn.execute(query)}
+
+
 def _term_builds(conn) -> dict[str, tuple]:
     """congress_term -> (rows, min built_at, max built_at) of mart_targets."""
-    return {
-        row[0]: row[1:]
-        for row in conn.execute(
-            "select congress_term, count(*), min(built_at), max(built_at)"
-            " from marts.mart_targets group by 1"
-        )
-    }
+    return _by_first_column(
+        conn,
+        "select congress_term, count(*), min(built_at), max(built_at)"
+        " from marts.mart_targets group by 1",
+    )
 
 
 def _targets(conn) -> list[tuple]:
@@ -405,13 +408,11 @@ def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(wareho
 
 def _versions(conn) -> dict[int, tuple]:
     """file_id -> (form, unit, period, version, is_current, built_at)."""
-    return {
-        row[0]: row[1:]
-        for row in conn.execute(
-            "select file_id, form_code, unit_code, period, submission_version, is_current,"
-            " built_at from marts.fct_submission_versions"
-        )
-    }
+    return _by_first_column(
+        conn,
+        "select file_id, form_code, unit_code, period, submission_version, is_current,"
+        " built_at from marts.fct_submission_versions",
+    )
 
 
 def test_versions_rewrite_every_version_of_the_touched_submissions_only(warehouse, night):

@@ -208,21 +208,24 @@ def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bo
     tens of seconds whatever the night brings. They change only when someone runs
     `grassroots registry build` and deploys the result, and setup (also the docker init)
     loads them then. The fingerprint is kept in the warehouse, so a new or restored
-    warehouse is seeded even if this state folder has seen the same seeds before.
+    warehouse is seeded even if this state folder has seen the same seeds before; only
+    the latest build's counts, so going back to an earlier release rebuilds too.
     """
     import psycopg
 
     fingerprint = full_build_fingerprint()
     with psycopg.connect(warehouse.url()) as conn:
-        loaded = conn.execute(
-            "select 1 from landing.reference_seed_loads where fingerprint = %s", (fingerprint,)
+        # The warehouse holds what its LAST full build made: a release rolled back to a
+        # fingerprint built once before (A, then B, then A again) must rebuild, not find A.
+        latest = conn.execute(
+            "select fingerprint from landing.reference_seed_loads order by loaded_at desc limit 1"
         ).fetchone()
         # Incremental models only rebuild what new files changed: after a registry or
         # incremental-model change an existing warehouse is rebuilt once, in full.
         marts_built = conn.execute(
             "select to_regclass('marts.fct_indicator_values') is not null"
         ).fetchone()[0]
-    if loaded:
+    if latest is not None and latest[0] == fingerprint:
         return False
     # The whole project, not `seed+`: unit tests of a selected model need every relation
     # its fixtures name to exist, selected or not.

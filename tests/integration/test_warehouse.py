@@ -86,13 +86,25 @@ def test_registry_seeds_load_once_per_fingerprint(warehouse):
     assert full_build_fingerprint() in fingerprints
     # Same seeds: nothing to do.
     assert load_reference_seeds(warehouse, env, quiet=True) is False
-    # A warehouse that has not seen these seeds (new, restored, or seeds changed) reloads them.
+    # The warehouse holds what its latest full build made. A later release built it, then
+    # was rolled back: this fingerprint, though loaded before, must rebuild (as must a new
+    # or restored warehouse, or changed seeds: the latest build is not this one).
     with psycopg.connect(warehouse.url()) as conn:
+        conn.execute(
+            "insert into landing.reference_seed_loads (fingerprint, loaded_at)"
+            " values ('a later release', now())"
+        )
         conn.execute("truncate reference.ref_communes")
-        conn.execute("delete from landing.reference_seed_loads")
     assert load_reference_seeds(warehouse, env, quiet=True) is True
     with psycopg.connect(warehouse.url()) as conn:
         assert conn.execute("select count(*) from reference.ref_communes").fetchone()[0] == communes
+        latest = conn.execute(
+            "select fingerprint from landing.reference_seed_loads order by loaded_at desc limit 1"
+        ).fetchone()[0]
+        conn.execute(
+            "delete from landing.reference_seed_loads where fingerprint = 'a later release'"
+        )
+    assert latest == full_build_fingerprint()
 
 
 def test_restart_keeps_the_port_even_with_connections_just_closed(warehouse):

@@ -93,6 +93,7 @@ def test_registry_seeds_load_once_per_fingerprint(warehouse):
         conn.execute(
             "insert into landing.reference_seed_loads (fingerprint, loaded_at)"
             " values ('a later release', now())"
+            " on conflict (fingerprint) do update set loaded_at = excluded.loaded_at"
         )
         conn.execute("truncate reference.ref_communes")
     assert load_reference_seeds(warehouse, env, quiet=True) is True

@@ -110,6 +110,35 @@ def test_a_batch_analyzes_the_registry_only_when_it_is_a_large_share_of_it(
         assert versions == (1, 15)
 
 
+def test_a_bulk_load_keeps_the_statistics_of_accepted_receipts_current(empty_warehouse, tmp_path):
+    """A bulk load registers everything first, then processes it in batches that are each
+    a small share of the registry: the statistics, taken while nothing was accepted yet,
+    must still follow the accepted receipts (the national history's load took 212 s
+    instead of 40 when no batch analyzed)."""
+
+    def accepted_estimate_and_count(conn) -> tuple[float, int]:
+        accepted = "from landing.received_files where status in ('loaded', 'superseded')"
+        plan = conn.execute(f"explain (format json) select 1 {accepted}").fetchone()[0]
+        return plan[0]["Plan"]["Plan Rows"], conn.execute(f"select count(*) {accepted}").fetchone()[
+            0
+        ]
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(20):
+        (inbox / f"v{n}.csv").write_text(_dv(100 + n), encoding="utf-8")
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        intake.register(conn, intake.discover(inbox), paths().archive, "test")
+        conn.execute("analyze landing.received_files")  # as autovacuum would: none accepted
+        conn.commit()
+        # Batches of 2 files: each a tenth of the registry's analyzed rows, or less.
+        summary = intake.process_pending(conn, paths().quarantine, "test", batch_size=2, workers=1)
+        assert (summary.loaded, summary.superseded) == (20, 19)
+        estimated, counted = accepted_estimate_and_count(conn)
+    assert counted == 20
+    assert estimated >= 0.8 * counted  # not 1 row: the statistics saw the accepted files
+
+
 def test_archive_is_content_addressed_and_read_only(empty_warehouse, tmp_path):
     with psycopg.connect(empty_warehouse.url()) as conn:
         _run(conn, tmp_path, {"x.csv": _dv(100)})

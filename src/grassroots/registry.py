@@ -127,6 +127,15 @@ class Registry:
         parents[latest["position"].to_numpy()] = latest["parent"].to_numpy()
         return pd.Series(parents.to_numpy(), index=codes.index, dtype="string")
 
+    def district_provinces_in_year(self, codes: pd.Series, years: pd.Series) -> pd.Series:
+        """Province of each district in that year (the row valid at year end wins);
+        <NA> where no row is valid."""
+        rows = self._rows_in_year("district", codes, years)
+        latest = rows.sort_values(["position", "end_key"]).drop_duplicates("position", keep="last")
+        provinces = pd.Series(pd.NA, index=range(len(codes)), dtype="string")
+        provinces[latest["position"].to_numpy()] = latest["parent"].to_numpy()
+        return pd.Series(provinces.to_numpy(), index=codes.index, dtype="string")
+
     def commune_belongs_to(
         self, codes: pd.Series, years: pd.Series, sender_codes: pd.Series
     ) -> pd.Series:
@@ -156,10 +165,8 @@ class Registry:
 
     def district_province(self, code: str, year: int) -> str | None:
         """Province of the district in that year (the row valid at year end wins)."""
-        rows = self._rows_in_year("district", pd.Series([code]), pd.Series([year]))
-        if rows.empty:
-            return None
-        return str(rows.sort_values("end_key").iloc[-1]["parent"])
+        province = self.district_provinces_in_year(pd.Series([code]), pd.Series([year])).iloc[0]
+        return None if pd.isna(province) else str(province)
 
     def units_valid_in_year(self, level: str, year: int) -> pd.DataFrame:
         """Every row of that level overlapping the year: code, name, parent, valid_from,

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from grassroots.alerts import ROUTING_FILE, _responsible_scope, _route, load_routing
+from grassroots.alerts import ROUTING_FILE, _responsible_scopes, _Routing, load_routing
 from grassroots.registry import Registry
 
 pytestmark = pytest.mark.unit
@@ -17,30 +17,50 @@ def routing():
     return load_routing()
 
 
+def _scope(registry, unit_code, period):
+    return _responsible_scopes(registry, pd.Series([unit_code]), pd.Series([period]))[0]
+
+
 def test_a_commune_file_goes_to_its_district_staff(registry, routing):
-    scope = _responsible_scope(registry, "DV", "06193", "2023")
-    assert scope == ("district", "183")
-    assert _route(routing, registry, scope, "2023") == [
+    scope = _scope(registry, "06193", "2023")
+    assert scope == ("district", "183", "20")
+    assert _Routing(routing).for_file(scope) == [
         ("bantochuc.caoloc@langson.example.vn", "Ban Tổ chức Huyện ủy Cao Lộc")
     ]
 
 
 def test_a_district_without_its_own_address_falls_back_to_its_province(registry, routing):
     # 178 (Thành phố Lạng Sơn) has no row of its own: Lạng Sơn's board answers for it.
-    scope = _responsible_scope(registry, "TC", "178", "2022")
-    assert _route(routing, registry, scope, "2022")[0][0] == "bantochuc@langson.example.vn"
+    scope = _scope(registry, "178", "2022")
+    assert _Routing(routing).for_file(scope)[0][0] == "bantochuc@langson.example.vn"
 
 
 def test_after_the_reform_a_commune_goes_to_its_province(registry, routing):
-    scope = _responsible_scope(registry, "DV", "06184", "2026")
-    assert scope == ("province", "20")
+    scope = _scope(registry, "06184", "2026")
+    assert scope == ("province", "20", None)
 
 
 def test_a_file_of_unknown_unit_goes_to_the_board(registry, routing):
-    assert _responsible_scope(registry, "CB", "99999", "2023") is None
-    assert _route(routing, registry, None, "2023") == [
+    assert _scope(registry, "99999", "2023") is None
+    assert _scope(registry, "06193", None) is None  # no period: no year to look up
+    assert _Routing(routing).for_file(None) == [
         ("dulieu@bantochuc.example.vn", "Bộ phận dữ liệu Ban Tổ chức")
     ]
+
+
+def test_scopes_of_many_files_match_one_by_one(registry):
+    """The night looks up every file at once; each answer is the one it would get alone."""
+    units = ["06193", "178", "06184", "99999", "20", "06193", None]
+    periods = ["2023", "2022", "2026", "2023", "2024", "bad", "2023"]
+    together = _responsible_scopes(registry, pd.Series(units), pd.Series(periods))
+    alone = [_scope(registry, u, p) for u, p in zip(units, periods, strict=True)]
+    assert together == alone
+    assert together[:3] == [
+        ("district", "183", "20"),
+        ("district", "178", "20"),
+        ("province", "20", None),
+    ]
+    assert together[3:] == [None, ("province", "20", None), None, None]
 
 
 def test_routing_table_has_unique_rows():
@@ -51,18 +71,18 @@ def test_routing_table_has_unique_rows():
 def test_overdue_lists_go_to_the_district_else_its_province_never_the_board(registry, routing):
     from grassroots.alerts import _k1_recipients
 
-    assert _k1_recipients(routing, registry, "district", "183", 2024) == [
+    assert _k1_recipients(_Routing(routing), registry, "district", "183", 2024) == [
         ("bantochuc.caoloc@langson.example.vn", "Ban Tổ chức Huyện ủy Cao Lộc")
     ]
     # 178 has no address of its own: Lạng Sơn's staff answer for it.
-    assert _k1_recipients(routing, registry, "district", "178", 2024)[0][0] == (
+    assert _k1_recipients(_Routing(routing), registry, "district", "178", 2024)[0][0] == (
         "bantochuc@langson.example.vn"
     )
-    assert _k1_recipients(routing, registry, "province", "20", 2025)[0][0] == (
+    assert _k1_recipients(_Routing(routing), registry, "province", "20", 2025)[0][0] == (
         "bantochuc@langson.example.vn"
     )
     # Nobody answers for Hà Nội: counted in the board's summary, not listed to anyone.
-    assert _k1_recipients(routing, registry, "province", "01", 2025) == []
+    assert _k1_recipients(_Routing(routing), registry, "province", "01", 2025) == []
 
 
 def test_board_summary_gives_rates_per_form_for_the_latest_closed_year():

@@ -410,21 +410,29 @@ deviations as (
     from segmented
     inner join centre using (form_code, unit_code, segment, column_name)
 ),
+-- Each series' points ride along in arrays and come back with its MAD: joining the
+-- points to the per-series MADs instead let the planner, which expects a handful of
+-- rows from these CTEs, re-aggregate every series once per checked point (42 s for a
+-- 4,400-file night on the national history; 0.7 s this way).
 spread as (
-    select form_code, unit_code, segment, column_name,
-        percentile_cont(0.5) within group (order by dev) as mad
+    select form_code, unit_code, segment, column_name, n, median,
+        percentile_cont(0.5) within group (order by dev) as mad,
+        array_agg(file_id) as file_ids, array_agg(row_number) as row_numbers,
+        array_agg(x) as xs
     from deviations
-    group by form_code, unit_code, segment, column_name
+    group by form_code, unit_code, segment, column_name, n, median
 ),
 scored as (
-    select deviations.*,
-        0.6745 * (deviations.x - deviations.median)
+    select point.file_id, point.row_number, spread.column_name, point.x, spread.n,
+        spread.median, spread.segment,
+        0.6745 * (point.x - spread.median)
         / case
             when spread.mad > 0 then spread.mad
-            else greatest(1, 0.01 * abs(deviations.median))
+            else greatest(1, 0.01 * abs(spread.median))
         end as z
-    from deviations
-    inner join spread using (form_code, unit_code, segment, column_name)
+    from spread
+    cross join lateral unnest(spread.file_ids, spread.row_numbers, spread.xs)
+        as point (file_id, row_number, x)
 )
 select file_id, row_number, column_name, cast(x as text) as value,
     round(cast(z as numeric), 1) as z_score, round(cast(median as numeric), 1) as median,

@@ -12,6 +12,12 @@ Every rule here is a warning: the files are already loaded. Findings go to
 landing.validation_findings with one insert per rule; a rerun of the night deletes the
 findings of these rules for the checked files first (idempotent).
 
+The CTEs that gather each side of a comparison (this year's rows, last year's, the
+other form's) are MATERIALIZED: computed once from the batch's keys. Inlined, the
+planner, which sees a few rows where a national night has thousands, interleaved the
+two sides (X3 joined every TC file to every DV file of the same year before matching
+units: 21 s instead of 0.15 s after a night's load).
+
 Decisions (also in docs):
 - A check is made from the file loaded tonight towards the accepted history (the
   previous year, the other form of the same unit and year). When a pair mismatches and
@@ -96,7 +102,7 @@ def _year_before(form: str, columns: str, condition: str = "") -> str:
     """CTE `previous`: the accepted rows of `form` for the year before each checked
     file's year, keyed on the checked year (period + 1); `columns` read alias r."""
     extra = f" and {condition}" if condition else ""
-    return f"""previous as (
+    return f"""previous as materialized (
     select f.unit_code, cast(f.period as integer) + 1 as year, {columns}
     from {_CURRENT} as f
     inner join raw.form_{form.lower()} as r on f.file_id = r.file_id
@@ -117,12 +123,12 @@ cur as (
     inner join keys on f.unit_code = keys.unit_code and f.period = cast(keys.year as text)
     where f.{_LOADED} and f.form_code in ('CB', 'DV')
 ),
-dv as (
+dv as materialized (
     select cur.file_id, cur.unit_code, cur.year, d.row_number, d.members_end
     from cur inner join raw.form_dv as d on cur.file_id = d.file_id
     where cur.form_code = 'DV'
 ),
-cb as (
+cb as materialized (
     select cur.file_id, cur.unit_code, cur.year, sum(c.members) as cb_members
     from cur inner join raw.form_cb as c on cur.file_id = c.file_id
     where cur.form_code = 'CB'
@@ -179,7 +185,7 @@ keys as (
     union
     select unit_code, year from checked where form_code = 'DV'
 ),
-dv as (
+dv as materialized (
     select f.file_id, f.unit_code, cast(f.period as integer) as year, d.row_number,
         d.members_end
     from {_CURRENT} as f
@@ -187,7 +193,7 @@ dv as (
     inner join raw.form_dv as d on f.file_id = d.file_id
     where f.{_LOADED} and f.form_code = 'DV'
 ),
-tc as (
+tc as materialized (
     select f.file_id, cast(f.period as integer) as year, t.row_number, t.org_code,
         t.members
     from {_CURRENT} as f

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from itertools import groupby
@@ -104,7 +105,7 @@ def _text(value) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def _responsible_scopes(registry, units: pd.Series, periods: pd.Series) -> list:
+def _responsible_scopes(registry, units: Sequence, periods: Sequence) -> list:
     """Per file: (level, code, province) of the committee that answers for its unit's
     submission (province: a district's province that year, for the fallback), or None.
     A commune answers to its district, or to its province after the reform. One
@@ -294,7 +295,7 @@ def build_digests(
     ]
     firsts = [file_rows[0] for file_rows in files]
     scopes = _responsible_scopes(
-        registry, pd.Series([f.unit_code for f in firsts]), pd.Series([f.period for f in firsts])
+        registry, [f.unit_code for f in firsts], [f.period for f in firsts]
     )
     for file_rows, scope in zip(files, scopes, strict=True):
         for recipient in routes.for_file(scope):

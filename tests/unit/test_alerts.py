@@ -18,7 +18,7 @@ def routing():
 
 
 def _scope(registry, unit_code, period):
-    return _responsible_scopes(registry, pd.Series([unit_code]), pd.Series([period]))[0]
+    return _responsible_scopes(registry, [unit_code], [period])[0]
 
 
 def test_a_commune_file_goes_to_its_district_staff(registry, routing):
@@ -52,7 +52,7 @@ def test_scopes_of_many_files_match_one_by_one(registry):
     """The night looks up every file at once; each answer is the one it would get alone."""
     units = ["06193", "178", "06184", "99999", "20", "06193", None]
     periods = ["2023", "2022", "2026", "2023", "2024", "bad", "2023"]
-    together = _responsible_scopes(registry, pd.Series(units), pd.Series(periods))
+    together = _responsible_scopes(registry, units, periods)
     alone = [_scope(registry, u, p) for u, p in zip(units, periods, strict=True)]
     assert together == alone
     assert together[:3] == [

@@ -117,13 +117,35 @@ def test_full_build_has_the_three_years_and_built_at_indexes(night):
             (schema, name),
         ).fetchone()[0]
         assert indexed == 1, table
-    # A full build wrote every row: analyzed, not vacuumed (nothing to reclaim).
-    assert _maintenance(conn)["marts.fct_indicator_values"] == (0, 1)
+    # A full build wrote every row: analyzed, not vacuumed (nothing to reclaim); the
+    # year partitions with it.
+    maintenance = _maintenance(conn)
+    assert maintenance["marts.fct_indicator_values"] == (0, 1)
+    partitions = {key: counts for key, counts in maintenance.items() if "@" in key}
+    assert len(partitions) > 20 and "marts.fct_indicator_values@2023" in partitions
+    assert set(partitions.values()) == {(0, 1)}
+
+
+def test_indicator_values_are_partitioned_by_year_out_of_the_analysts_sight(night):
+    conn, _ = night
+    kind, partitions = conn.execute(
+        "select parent.relkind, array_agg(distinct child.relnamespace::regnamespace::text)"
+        " from pg_inherits as link join pg_class as parent on parent.oid = link.inhparent"
+        " join pg_class as child on child.oid = link.inhrelid"
+        " where parent.oid = 'marts.fct_indicator_values'::regclass group by 1"
+    ).fetchone()
+    assert (kind, partitions) == ("p", ["marts_partitions"])
+    # A year's rows sit in that year's partition: a night touches only its years.
+    located = conn.execute(
+        "select year, count(distinct tableoid) from marts.fct_indicator_values group by 1"
+    ).fetchall()
+    assert {year: tables for year, tables in located} == {2022: 1, 2023: 1, 2024: 1}
 
 
 def _maintenance(conn) -> dict[str, tuple[int, int]]:
-    """Incremental table -> (manual vacuums, manual analyzes) since it was created."""
-    return {
+    """Incremental table -> (manual vacuums, manual analyzes) since it was created; the
+    year partitions of fct_indicator_values as `marts.fct_indicator_values@<year>`."""
+    counts = {
         f"{schema}.{name}": (vacuums, analyzes)
         for schema, name, vacuums, analyzes in conn.execute(
             "select schemaname, relname, vacuum_count, analyze_count from pg_stat_user_tables"
@@ -131,6 +153,16 @@ def _maintenance(conn) -> dict[str, tuple[int, int]]:
             (list(INCREMENTAL),),
         )
     }
+    for bound, vacuums, analyzes in conn.execute(
+        "select pg_get_expr(child.relpartbound, child.oid), stats.vacuum_count,"
+        " stats.analyze_count from pg_inherits as link"
+        " join pg_class as child on child.oid = link.inhrelid"
+        " join pg_stat_user_tables as stats on stats.relid = child.oid"
+        " where link.inhparent = 'marts.fct_indicator_values'::regclass"
+    ):
+        year = bound.split("(")[1].split(")")[0] if "FROM" in bound else "default"
+        counts[f"marts.fct_indicator_values@{year}"] = (vacuums, analyzes)
+    return counts
 
 
 def test_indicator_key_is_a_unique_index_that_rejects_a_duplicate(night):
@@ -248,11 +280,17 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
         2024,
     }
     assert ("marts.fct_indicator_values", 2022) in kept
-    # Rows were replaced: every table analyzed once more, the marts by vacuum (analyze).
+    # Rows were replaced: every table analyzed once more, the marts by vacuum (analyze);
+    # of fct_indicator_values only the partitions of the years rewritten, not its parent.
     after_maintenance = _maintenance(conn)
+    assert after_maintenance.keys() == maintained.keys()
     for table, (vacuums, analyzes) in maintained.items():
-        vacuumed = table.startswith("marts.")
-        assert after_maintenance[table] == (vacuums + vacuumed, analyzes + 1), table
+        if table.startswith("marts.fct_indicator_values"):
+            rewritten = table.split("@")[-1] in {"2023", "2024"}
+            assert after_maintenance[table] == (vacuums + rewritten, analyzes + rewritten), table
+        else:
+            vacuumed = table.startswith("marts.")
+            assert after_maintenance[table] == (vacuums + vacuumed, analyzes + 1), table
     # Output years: 2023 and the two after; inputs from two years before.
     compiled = _compiled(target, "fct_indicator_values")
     assert "year in (2023, 2024, 2025)" in compiled

@@ -31,6 +31,8 @@
                 'unique': True,
             },
         ],
+        meta={'partition_by_year': true},
+        pre_hook=["{{ ensure_year_partitions() }}"],
         post_hook=[
             "{{ create_indicator_change_function() }}",
             {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},

@@ -8,6 +8,9 @@ create schema if not exists staging authorization {loader};
 create schema if not exists intermediate authorization {loader};
 create schema if not exists reference authorization {loader};
 create schema if not exists marts authorization {loader};
+-- The yearly partitions of partitioned marts (dbt_project/macros/year_partitions.sql):
+-- analysts read their parent tables in marts.
+create schema if not exists marts_partitions authorization {loader};
 
 set role {loader};
 

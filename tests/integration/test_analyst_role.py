@@ -30,7 +30,7 @@ def test_every_relation_in_marts_is_readable(analyst, warehouse):
             name
             for (name,) in loader.execute(
                 "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-                " where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm')"
+                " where n.nspname = 'marts' and c.relkind in ('r', 'p', 'v', 'm')"
             ).fetchall()
         ]
     assert {"fct_indicator_values", "mart_membership", "mart_targets", "dim_unit"} <= set(relations)

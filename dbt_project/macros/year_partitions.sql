@@ -103,10 +103,12 @@
     {%- for partition in run_query(partitions_sql).columns[0].values() -%}
         {%- set holder -%}
             select cast('{{ partition }}' as regclass) as relid
-            where exists (
-                select 1 from {{ partition }} as partition_rows
-                where partition_rows.built_at = (select built.last_built from built)
-            )
+            where (
+                -- max() reads the end of the built_at index: `exists (... built_at = x)`
+                -- scans a partition whose rows all share another built_at (the
+                -- planner expects a match on every row).
+                select max(partition_rows.built_at) from {{ partition }} as partition_rows
+            ) = (select built.last_built from built)
         {%- endset -%}
         {%- do holders.append(holder) -%}
     {%- endfor -%}

@@ -42,8 +42,11 @@
     {{ sql }}
 {%- endmacro %}
 
+{#- A full refresh creates `<name>__dbt_tmp` and renames it: its partitions are named
+    after the model, not after that passing name. -#}
 {% macro year_partition_name(relation, suffix) -%}
-    marts_partitions."{{ relation.identifier }}_{{ suffix }}_{{ invocation_id[:8] }}"
+    {%- set model_name = relation.identifier | replace('__dbt_tmp', '') -%}
+    marts_partitions."{{ model_name }}_{{ suffix }}_{{ invocation_id[:8] }}"
 {%- endmacro %}
 
 {% macro year_partition_sql(relation, year) -%}
@@ -116,4 +119,22 @@
         {%- do holders.append("select cast('" ~ this ~ "' as regclass) as relid") -%}
     {%- endif -%}
     {%- do return(holders) -%}
+{%- endmacro %}
+
+{#- The night's delete+insert of a year-partitioned model also names the years of the
+    rows it replaces: every build_partition belongs to one year (its key starts with
+    it), so the delete reads those years' partitions instead of joining its keys to
+    every row of every year (national history: 0.8 s instead of 3.0 s). -#}
+{% macro postgres__get_incremental_delete_insert_sql(arg_dict) -%}
+    {%- set predicates = arg_dict['incremental_predicates'] or [] -%}
+    {%- if config.get('meta', {}).get('partition_by_year') -%}
+        {%- set predicates = predicates + [
+            'DBT_INTERNAL_DEST.year = any(array(select distinct year from '
+            ~ arg_dict['temp_relation'] ~ '))'
+        ] -%}
+    {%- endif -%}
+    {{ get_delete_insert_merge_sql(
+        arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key'],
+        arg_dict['dest_columns'], predicates
+    ) }}
 {%- endmacro %}

@@ -122,15 +122,19 @@
 {%- endmacro %}
 
 {#- The night's delete+insert of a year-partitioned model also names the years of the
-    rows it replaces: every build_partition belongs to one year (its key starts with
-    it), so the delete reads those years' partitions instead of joining its keys to
-    every row of every year (national history: 0.8 s instead of 3.0 s). -#}
+    rows it replaces, as literals the planner prunes partitions with: every
+    build_partition belongs to one year (its key starts with it), so the delete reads
+    those years' partitions instead of joining its keys to every row of every year
+    (national history: 0.8 s instead of 3.0 s). -#}
 {% macro postgres__get_incremental_delete_insert_sql(arg_dict) -%}
     {%- set predicates = arg_dict['incremental_predicates'] or [] -%}
     {%- if config.get('meta', {}).get('partition_by_year') -%}
+        {%- set years_sql -%}
+            select distinct year from {{ arg_dict['temp_relation'] }} order by 1
+        {%- endset -%}
+        {%- set years = run_query(years_sql).columns[0].values() | map('int') | list -%}
         {%- set predicates = predicates + [
-            'DBT_INTERNAL_DEST.year = any(array(select distinct year from '
-            ~ arg_dict['temp_relation'] ~ '))'
+            'DBT_INTERNAL_DEST.year in (' ~ years | join(', ') ~ ')' if years else 'false'
         ] -%}
     {%- endif -%}
     {{ get_delete_insert_merge_sql(

@@ -295,6 +295,10 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
     compiled = _compiled(target, "fct_indicator_values")
     assert "year in (2023, 2024, 2025)" in compiled
     assert "year in (2021, 2022, 2023, 2024, 2025)" in compiled
+    # Its delete named the years of the rows it replaced (each key starts with its year),
+    # so it read those partitions only.
+    executed = target / "run" / "grassroots" / "models" / "marts" / "fct_indicator_values.sql"
+    assert "DBT_INTERNAL_DEST.year in (2023, 2024)" in executed.read_text()
     # Same content as before: the incremental rebuild equals what the full build made.
     values_after = conn.execute(
         "select indicator_code, geography, unit_level, unit_code, year, value,"

@@ -12,9 +12,11 @@
 -- few hundred resent files rewrites their rows, not the ~700,000 rows of each year.
 -- The key (unit_code, indicator_code, geography, unit_level, year) is a unique index:
 -- PostgreSQL enforces it on every insert, and its unit_code prefix serves analysts'
--- lookups of one unit. After the build, outside the transaction: vacuum (analyze) of
--- the rows the delete+insert replaced (analyze alone after a full build; see
--- macros/maintenance_after_build.sql).
+-- lookups of one unit. The table is partitioned by year (macros/year_partitions.sql):
+-- a night's delete, insert and vacuum touch the partitions of its years; queries by
+-- year read their partitions, so no index on year. After the build, outside the
+-- transaction: vacuum (analyze) of the partitions whose rows the delete+insert
+-- replaced (analyze alone after a full build; see macros/maintenance_after_build.sql).
 -- depends_on: {{ ref('dim_indicator') }}
 -- depends_on: {{ ref('stg_received_files') }}
 {{
@@ -23,7 +25,6 @@
         incremental_strategy='delete+insert',
         unique_key='build_partition',
         indexes=[
-            {'columns': ['year']},
             {'columns': ['build_partition']},
             {'columns': ['built_at']},
             {

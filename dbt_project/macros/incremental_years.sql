@@ -44,7 +44,7 @@
 {#- The newest built_at of this model, as text ('-infinity' for an empty table: every
     file is newer); none on a full refresh, the first build or without execution. -#}
 {% macro build_since() -%}
-    {%- if not execute or this is none or not is_incremental() -%}
+    {%- if not execute or not is_incremental_build() -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- set since_sql -%}
@@ -116,4 +116,25 @@
             {%- endif %}
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- in_years_not_built(column, this_column='year'): for the incremental models that are a
+    function of the registry and the calendar alone (int_unit_years and the two built
+    from it). Their rows change only when the registry seeds, the vars or the model's
+    code change, which setup's fingerprint turns into a full rebuild, or when a new
+    calendar year begins. So a full refresh or first build builds every year (`true`),
+    and any other run only the years after the newest the table holds: none on most
+    nights, the new year on the first night of January. -#}
+{% macro in_years_not_built(column, this_column='year') -%}
+    {%- if is_incremental_build() -%}
+        {{ column }} > (select coalesce(max({{ this_column }}), -1) from {{ this }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- is_incremental(), also where there is no table (`this` is none in dbt unit tests,
+    whose fixtures are a full build's inputs). -#}
+{% macro is_incremental_build() -%}
+    {%- do return(this is not none and is_incremental()) -%}
 {%- endmacro %}

@@ -146,6 +146,43 @@ def test_deadline_and_as_of_are_configurable(completeness, warehouse):
         _dbt(warehouse, tmp, "fct_submission_completeness", as_of="2026-03-01")
 
 
+def test_a_settled_year_is_judged_again_only_when_its_files_change(completeness, warehouse):
+    conn, tmp = completeness
+
+    def builds() -> dict[int, object]:
+        return dict(
+            conn.execute(
+                "select report_year, max(built_at) from marts.fct_submission_completeness"
+                " group by 1"
+            ).fetchall()
+        )
+
+    def content() -> list[tuple]:
+        return conn.execute(
+            "select to_jsonb(t) - 'built_at' from marts.fct_submission_completeness as t"
+            " order by scope_level, scope_code, report_year, form_code"
+        ).fetchall()
+
+    before, rows = builds(), content()
+    _dbt(warehouse, tmp, "fct_submission_completeness", as_of="2026-03-01")
+    after = builds()
+    # Every deadline up to 2025's (31 January 2026) had passed on 1 March 2026: those
+    # years are settled and kept; later ones are judged again.
+    assert {year for year in after if after[year] != before[year]} == {
+        year for year in after if year >= 2026
+    }
+    conn.execute(
+        "update landing.received_files set loaded_at = now()"
+        " where original_name = 'cb_06193_2024.csv'"
+    )
+    _dbt(warehouse, tmp, "fct_submission_completeness", as_of="2026-03-01")
+    again = builds()
+    assert {year for year in again if again[year] != after[year]} == {2024} | {
+        year for year in again if year >= 2026
+    }
+    assert content() == rows
+
+
 def test_digest_lists_overdue_units_once_to_the_responsible_staff(completeness):
     conn, _ = completeness
     digests = {d.recipient: d for d in build_digests(conn, "k1", docs_link="file:///docs")}

@@ -196,6 +196,9 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     assert rows["fct_indicator_values"] == 0
     assert rows["int_cb_current"] == 0
     assert rows["fct_submission_versions"] == 0
+    # The registry's tables hold this calendar year already: nothing to add.
+    assert rows["int_unit_years"] == rows["int_unit_lineage"] == 0
+    assert rows["int_expected_submissions"] == 0
     # The build years were resolved at run time: nothing changed, so the filter is false.
     assert "year in (" not in _compiled(target, "fct_indicator_values")
     assert "where false" in _compiled(target, "fct_indicator_values")
@@ -211,6 +214,54 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     # Tables rebuilt in full (not incremental) are still tested in full.
     dim = next(tests.glob("marts/dim_unit.yml/*.sql"))
     assert "built_at" not in dim.read_text()
+
+
+REGISTRY_YEARS = {
+    "intermediate.int_unit_years": "year",
+    "intermediate.int_unit_lineage": "year",
+    "intermediate.int_expected_submissions": "report_year",
+}
+
+
+def _registry_years(conn) -> dict[str, list[tuple]]:
+    """Registry table -> its rows (built_at left out), sorted."""
+    return {
+        table: sorted(
+            conn.execute(f"select to_jsonb(t) - 'built_at' from {table} as t").fetchall(),
+            key=str,
+        )
+        for table in REGISTRY_YEARS
+    }
+
+
+def test_registry_tables_add_only_a_new_calendar_year(warehouse, night):
+    # Tables that follow the registry and the calendar: as if built last December (the
+    # newest year missing), the night adds that year and leaves the others alone.
+    conn, tmp = night
+    before = _registry_years(conn)
+    newest = {}
+    for table, column in REGISTRY_YEARS.items():
+        newest[table] = conn.execute(f"select max({column}) from {table}").fetchone()[0]
+        conn.execute(f"delete from {table} where {column} = %s", (newest[table],))
+    kept = {
+        table: conn.execute(f"select count(*), max(built_at) from {table}").fetchone()
+        for table in REGISTRY_YEARS
+    }
+    results = _build(warehouse, tmp / "new_year")
+    rows = {
+        r["unique_id"].split(".")[-1]: r["adapter_response"].get("rows_affected")
+        for r in results["results"]
+        if r["unique_id"].startswith("model.")
+    }
+    assert _registry_years(conn) == before
+    for table, column in REGISTRY_YEARS.items():
+        count, built = kept[table]
+        added = conn.execute(
+            f"select count(*), min({column}), max({column}) from {table} where built_at > %s",
+            (built,),
+        ).fetchone()
+        assert added[1:] == (newest[table], newest[table]), table
+        assert added[0] == rows[table.split(".")[1]] == len(before[table]) - count, table
 
 
 def test_staging_tests_read_the_files_of_this_run_only(warehouse, night):

@@ -1,11 +1,27 @@
 -- The yearly submissions the registry expects: forms CB and DV from every commune,
 -- form TC from every district, and from every province once districts are gone.
 -- A unit is expected for a year when it is in force on 31 December of that year.
+-- Incremental by year, as int_unit_years: a run adds only the years it does not hold.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='report_year',
+        indexes=[
+            {'columns': ['report_year']},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
+
 with
 
 units as (
     select * from {{ ref('int_unit_years') }}
-    where is_valid_at_year_end and is_primary_for_year
+    where
+        is_valid_at_year_end
+        and is_primary_for_year
+        and {{ in_years_not_built('year', this_column='report_year') }}
 ),
 
 commune_forms as (
@@ -46,6 +62,12 @@ tc_senders as (
         )
 )
 
-select * from communes
+select
+    *,
+    now() as built_at
+from communes
 union all
-select * from tc_senders
+select
+    *,
+    now() as built_at
+from tc_senders

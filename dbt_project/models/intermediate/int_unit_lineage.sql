@@ -5,11 +5,24 @@
 -- estimate). Older districts and provinces map onto the province that took over their
 -- province (provinces merged whole, so province level needs no weights). A commune that
 -- ceased before 2025 is not in the crosswalk: it reaches today's province, not a commune.
+-- Incremental by year, as int_unit_years: a run adds only the years it does not hold.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='year',
+        indexes=[
+            {'columns': ['year']},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
+
 with
 
 units as (
     select * from {{ ref('int_unit_years') }}
-    where is_primary_for_year
+    where is_primary_for_year and {{ in_years_not_built('year') }}
 ),
 
 crosswalk as (
@@ -109,7 +122,8 @@ select
     current_province_code,
     cast(weight as numeric) as weight,
     is_whole,
-    mapping_basis
+    mapping_basis,
+    now() as built_at
 from communes
 union all
 select
@@ -123,5 +137,6 @@ select
     current_province_code,
     cast(weight as numeric) as weight,
     is_whole,
-    mapping_basis
+    mapping_basis,
+    now() as built_at
 from higher_units

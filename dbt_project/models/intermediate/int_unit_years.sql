@@ -3,14 +3,31 @@
 -- A row is valid in year Y when [valid_from, valid_to] overlaps Y (an empty end is
 -- open). GSO codes are reused, so in a reform year one code can have two rows: the
 -- row in force on 31 December (else the latest-starting one) is the primary row.
+-- Incremental by year: a run adds only the years after the newest held (the new
+-- calendar year); a registry change rebuilds it in full (macros/incremental_years.sql,
+-- in_years_not_built).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='year',
+        indexes=[
+            {'columns': ['year']},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
+
 with
 
 years as (
-    select
+    select all_years.year
+    from
         generate_series(
             {{ var('first_year') }},
             cast(extract(year from current_date) as integer)
-        ) as year
+        ) as all_years (year)
+    where {{ in_years_not_built('all_years.year') }}
 ),
 
 registry as (
@@ -104,7 +121,8 @@ select
             )
     end as province_code,
     ranked.is_valid_at_year_end,
-    ranked.is_primary_for_year
+    ranked.is_primary_for_year,
+    now() as built_at
 from ranked
 left join district_province_by_year
     on

@@ -6,10 +6,59 @@
 -- deadline, var('submission_deadline_month_day', '01-31') of the following year; overdue when
 -- nothing is accepted and the deadline has passed on var('completeness_as_of', '') (default:
 -- the day of the build).
+-- Incremental by report_year: a year is judged again when files of that year changed
+-- since the last build, when it is new, or when it is not settled: a settled year had
+-- its deadline passed on the day it was judged, that day is not after today's as_of
+-- date and its deadline is still the configured one. Its counts and overdue units then
+-- change only with its files; as_of_date keeps the day it was judged.
+-- depends_on: {{ ref('stg_received_files') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='report_year',
+        indexes=[
+            {'columns': ['report_year']},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
+
 with
+
+as_of as (
+    select
+        {% if var('completeness_as_of', '') %}
+            cast('{{ var("completeness_as_of") }}' as date)
+        {% else %}
+            current_date
+        {% endif %} as as_of_date
+),
+
+{% if is_incremental_build() %}
+    settled_years as (
+        select judged_before.report_year
+        from {{ this }} as judged_before
+        group by judged_before.report_year
+        having
+            bool_and(
+                judged_before.is_deadline_passed
+                and judged_before.as_of_date <= (select as_of.as_of_date from as_of)
+                and judged_before.deadline = cast(
+                    (judged_before.report_year + 1)
+                    || '-{{ var("submission_deadline_month_day", "01-31") }}' as date
+                )
+            )
+    ),
+{% endif %}
 
 expected as (
     select * from {{ ref('int_expected_submissions') }}
+    {% if is_incremental_build() %}
+        where
+            report_year not in (select settled_years.report_year from settled_years)
+            or {{ in_build_years('report_year') }}
+    {% endif %}
 ),
 
 accepted as (
@@ -22,16 +71,10 @@ accepted as (
     where
         file_status in ('loaded', 'superseded')
         and form_code in ('CB', 'DV', 'TC')
+        {% if is_incremental_build() %}
+            and period in (select distinct cast(expected.report_year as text) from expected)
+        {% endif %}
     group by form_code, unit_code, period
-),
-
-as_of as (
-    select
-        {% if var('completeness_as_of', '') %}
-            cast('{{ var("completeness_as_of") }}' as date)
-        {% else %}
-            current_date
-        {% endif %} as as_of_date
 ),
 
 submissions as (
@@ -90,7 +133,8 @@ select
     coalesce(
         array_agg(unit_code order by unit_code) filter (where is_overdue),
         cast(array[] as text[])
-    ) as overdue_unit_codes
+    ) as overdue_unit_codes,
+    now() as built_at
 from judged
 where scope_code is not null
 group by scope_level, scope_code, report_year, form_code

@@ -196,6 +196,8 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     assert rows["fct_indicator_values"] == 0
     assert rows["int_cb_current"] == 0
     assert rows["fct_submission_versions"] == 0
+    # No registry row changed is_current since the last build, no unit was sent.
+    assert rows["dim_unit"] == 0
     # The registry's tables hold this calendar year already: nothing to add.
     assert rows["int_unit_years"] == rows["int_unit_lineage"] == 0
     assert rows["int_expected_submissions"] == 0
@@ -212,7 +214,7 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     mart = next(tests.glob("marts/mart_membership.yml/unique_combination_mart_*.sql"))
     assert "where false" in mart.read_text()
     # Tables rebuilt in full (not incremental) are still tested in full.
-    dim = next(tests.glob("marts/dim_unit.yml/*.sql"))
+    dim = next(tests.glob("marts/dim_year.yml/*.sql"))
     assert "built_at" not in dim.read_text()
 
 
@@ -534,3 +536,36 @@ def test_versions_rewrite_every_version_of_the_touched_submissions_only(warehous
         warehouse, tmp / "versions_full", "--select", "fct_submission_versions", "--full-refresh"
     )
     assert {file_id: row[:-1] for file_id, row in _versions(conn).items()} == incremental
+
+
+def _units(conn) -> dict[str, tuple]:
+    """dim_unit: unit_key -> (its columns but built_at, built_at)."""
+    return {
+        key: (row, built)
+        for key, row, built in conn.execute(
+            "select unit_key, to_jsonb(u) - 'built_at', built_at from marts.dim_unit as u"
+        )
+    }
+
+
+def test_units_rebuild_the_villages_a_night_names_and_equal_a_full_build(warehouse, night):
+    conn, tmp = night
+    before = _units(conn)
+    # 06196 sends 2024 again without village 002 and with a new village 003.
+    text = cb(2024, "06196", [(1, 30, "good"), (3, 4, "good")])
+    _resend(conn, tmp / "units", "cb_06196_2024_v3.csv", text)
+    _build(warehouse, tmp / "units_build", "--select", "+dim_unit")
+    after = _units(conn)
+    rewritten = {key for key in after if key not in before or after[key][1] != before[key][1]}
+    # The villages of both versions, and nothing else (no registry row changed
+    # is_current since the last build, the same day).
+    assert rewritten == {"village:06196-001:", "village:06196-002:", "village:06196-003:"}
+    assert after.keys() == before.keys() | {"village:06196-003:"}
+    left_out = after["village:06196-002:"][0]
+    assert (left_out["last_seen_year"], left_out["valid_to"]) == (2023, "2023-12-31")
+    assert after["village:06196-003:"][0]["first_seen_year"] == 2024
+    # The incremental result is what a full rebuild makes of the same submissions.
+    _build(warehouse, tmp / "units_full", "--select", "dim_unit", "--full-refresh")
+    assert {key: row for key, (row, _) in _units(conn).items()} == {
+        key: row for key, (row, _) in after.items()
+    }

@@ -3,6 +3,34 @@
 -- validity start), and villages and non-commune base organizations, which have no
 -- national registry, built from accepted submissions (first and last year seen, the
 -- latest name reported).
+-- Incremental: a night rebuilds the registry rows whose is_current changed since the
+-- last build, and the villages and base organizations named in the CB and TC files
+-- it loaded or superseded (old versions included: a village a resubmission left out
+-- is rebuilt from its other years, or removed); everything when a newer reporting
+-- year arrived (it closes the validity of units not seen in it) or the calendar year
+-- changed (units built from submissions change is_current only at a year's
+-- boundary). The pre-hook deletes the rows rebuilt (macros/dim_unit_incremental.sql);
+-- unit_key is a unique index.
+-- depends_on: {{ ref('stg_received_files') }}
+-- depends_on: {{ ref('stg_form_cb') }}
+-- depends_on: {{ ref('stg_form_tc') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        indexes=[
+            {'columns': ['unit_key'], 'unique': True},
+            {'columns': ['built_at']},
+        ],
+        pre_hook=["{{ dim_unit_delete_rebuilt() }}"],
+        post_hook=[
+            {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
+        ],
+    )
+}}
+
+{%- set changed = dim_unit_changed_units() %}
+
 with
 
 registry as (
@@ -21,6 +49,7 @@ registry as (
         cast(null as integer) as last_seen_year,
         cast(null as integer) as names_reported
     from {{ ref('int_registry_units') }}
+    where {{ dim_unit_rebuilds(changed, 'registry') }}
 ),
 
 latest_year as (
@@ -36,6 +65,7 @@ villages as (
         (array_agg(commune_code order by report_year desc))[1] as parent_code,
         count(distinct village_name) as names_reported
     from {{ ref('int_cb_current') }}
+    where {{ dim_unit_rebuilds(changed, 'villages', 'village_code') }}
     group by village_code
 ),
 
@@ -50,7 +80,9 @@ base_orgs as (
         (array_agg(sender_code order by report_year desc))[1] as parent_code,
         count(distinct org_name) as names_reported
     from {{ ref('int_tc_current') }}
-    where org_code ~ '-'
+    where
+        org_code ~ '-'
+        and {{ dim_unit_rebuilds(changed, 'base_orgs', 'org_code') }}
     group by org_code
 ),
 
@@ -121,5 +153,6 @@ select
     unit_source,
     first_seen_year,
     last_seen_year,
-    names_reported
+    names_reported,
+    now() as built_at
 from all_units

@@ -44,10 +44,8 @@ as_of as (
             bool_and(
                 judged_before.is_deadline_passed
                 and judged_before.as_of_date <= (select as_of.as_of_date from as_of)
-                and judged_before.deadline = cast(
-                    (judged_before.report_year + 1)
-                    || '-{{ var("submission_deadline_month_day", "01-31") }}' as date
-                )
+                and judged_before.deadline
+                = {{ submission_deadline('judged_before.report_year') }}
             )
     ),
 {% endif %}
@@ -86,10 +84,7 @@ submissions as (
             when expected.district_code is not null then 'district' else 'province'
         end as scope_level,
         coalesce(expected.district_code, expected.province_code) as scope_code,
-        cast(
-            (expected.report_year + 1)
-            || '-{{ var("submission_deadline_month_day", "01-31") }}' as date
-        ) as deadline,
+        {{ submission_deadline('expected.report_year') }} as deadline,
         as_of.as_of_date,
         accepted.first_received_at,
         accepted.first_received_at is not null as is_received

@@ -14,6 +14,9 @@
       intake's tables): `<column> in (<files received, loaded or superseded in this
       run>)`: the rows this run's intake wrote or changed, through the raw tables'
       file_id keys. Earlier nights tested the rest; the weekly check reads it all.
+    * on a model whose meta has test_slice {since: <column>} (the append-only findings):
+      `<column> >= <since>`, the rows written in this run (findings of tonight's cross
+      checks are about files of any age, so a files slice would miss them).
     * anywhere else (tables rebuilt in full, seeds, sources): no filter.
     "This run" starts at run_started_at, or at the var built_since when given: the
     Airflow DAG runs one `dbt build` per model (cosmos) and passes the DAG run's start,
@@ -58,6 +61,9 @@
     {%- set slice = node.config.get('meta', {}).get('test_slice') -%}
     {%- if slice is none -%}
         {%- do return('true') -%}
+    {%- endif -%}
+    {%- if slice.since is defined -%}
+        {%- do return(slice.since ~ ' >= ' ~ since) -%}
     {%- endif -%}
     {%- if slice.files is defined -%}
         {%- set files = graph.nodes['model.' ~ project_name ~ '.stg_received_files'] -%}

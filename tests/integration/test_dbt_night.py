@@ -201,6 +201,8 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     # The registry's tables hold this calendar year already: nothing to add.
     assert rows["int_unit_years"] == rows["int_unit_lineage"] == 0
     assert rows["int_expected_submissions"] == 0
+    # No version loaded or superseded: no submission, no congress term selected again.
+    assert rows["int_current_submissions"] == rows["fct_term_targets"] == 0
     # The build years were resolved at run time: nothing changed, so the filter is false.
     assert "year in (" not in _compiled(target, "fct_indicator_values")
     assert "where false" in _compiled(target, "fct_indicator_values")
@@ -299,6 +301,37 @@ def test_staging_tests_read_the_files_of_this_run_only(warehouse, night):
         assert staging_build("staging_earlier", loaded_at - timedelta(seconds=1)) != 0
     finally:
         conn.execute("delete from raw.form_cb where file_id = %s and row_number = 999", (file_id,))
+
+
+def test_finding_tests_read_the_findings_written_in_this_run(warehouse, night):
+    # A cross check of tonight may write a finding about a file loaded long ago: the
+    # findings' tests slice on when the finding was written, not on its file.
+    conn, tmp = night
+    (file_id,) = conn.execute(
+        "select min(file_id) from landing.received_files where status = 'loaded'"
+    ).fetchone()
+    (finding_id, written_at) = conn.execute(
+        "insert into landing.validation_findings (file_id, rule_id, severity, message_vi,"
+        " message_en) values (%s, 'Z1', 'warning', 'thử', 'test')"
+        " returning finding_id, created_at",
+        (file_id,),
+    ).fetchone()
+
+    def findings_build(name: str, since) -> int:
+        command = ["dbt", "build", "--select", "fct_validation_findings"]
+        command += ["--target-path", str(tmp / name)]
+        command += ["--vars", json.dumps({"built_since": since.isoformat()})]
+        return run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR)
+
+    try:
+        assert findings_build("findings_later", written_at + timedelta(seconds=1)) == 0
+        compiled = list((tmp / "findings_later" / "compiled").rglob("*.yml/*.sql"))
+        assert compiled
+        assert all("created_at >= cast(" in path.read_text() for path in compiled)
+        # Written after the run started: read, and its rule family Z is refused.
+        assert findings_build("findings_earlier", written_at - timedelta(seconds=1)) != 0
+    finally:
+        conn.execute("delete from landing.validation_findings where finding_id = %s", (finding_id,))
 
 
 def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night):
@@ -569,3 +602,55 @@ def test_units_rebuild_the_villages_a_night_names_and_equal_a_full_build(warehou
     assert {key: row for key, (row, _) in _units(conn).items()} == {
         key: row for key, (row, _) in after.items()
     }
+
+
+def _current_submissions(conn) -> dict[tuple, tuple]:
+    """int_current_submissions: (form, unit, period) -> (its columns but built_at, built_at)."""
+    return {
+        (form, unit, period): (row, built)
+        for form, unit, period, row, built in conn.execute(
+            "select form_code, unit_code, period, to_jsonb(c) - 'built_at', built_at"
+            " from intermediate.int_current_submissions as c"
+        )
+    }
+
+
+def _term_targets(conn) -> list[tuple]:
+    return conn.execute(
+        "select congress_term, unit_code, indicator_code, basis, target_value, file_id,"
+        " built_at from marts.fct_term_targets order by 1, 2, 3, 4"
+    ).fetchall()
+
+
+def test_current_versions_and_targets_rewrite_the_touched_keys_and_equal_a_full_build(
+    warehouse, night
+):
+    conn, tmp = night
+    models = ("--select", "int_current_submissions", "fct_term_targets")
+    _build(warehouse, tmp / "current_sync", *models)  # whatever earlier tests left unbuilt
+    before, targets_before = _current_submissions(conn), _term_targets(conn)
+    # 06193 sends its 2020-2025 targets again: version 2, a new admissions target.
+    text = f"{CT_HEADER}2020-2025,06193,admissions,4,per_year,at_least\n"
+    _resend(conn, tmp / "targets_v2", "ct_06193_2020-2025_v2.csv", text)
+    _build(warehouse, tmp / "current_build", *models)
+    after = _current_submissions(conn)
+    assert after.keys() == before.keys()
+    rewritten = {key for key in after if after[key][1] != before[key][1]}
+    assert rewritten == {("CT", "06193", "2020-2025")}
+    current = after[("CT", "06193", "2020-2025")][0]
+    assert current["versions_received"] == 2
+    assert current["file_id"] != before[("CT", "06193", "2020-2025")][0]["file_id"]
+    # fct_term_targets: the 2020-2025 term rewritten with the new version, the others kept.
+    targets_after = _term_targets(conn)
+    assert [row for row in targets_after if row[0] != "2020-2025"] == [
+        row for row in targets_before if row[0] != "2020-2025"
+    ]
+    resent = [row for row in targets_after if row[0] == "2020-2025"]
+    assert [(row[1], row[4], row[5]) for row in resent] == [("06193", 4, current["file_id"])]
+    assert all(row[6] > max(r[6] for r in targets_before) for row in resent)
+    # Both incremental tables hold what a full rebuild makes.
+    _build(warehouse, tmp / "current_full", *models, "--full-refresh")
+    assert {key: row for key, (row, _) in _current_submissions(conn).items()} == {
+        key: row for key, (row, _) in after.items()
+    }
+    assert [row[:-1] for row in _term_targets(conn)] == [row[:-1] for row in targets_after]

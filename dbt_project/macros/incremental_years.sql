@@ -61,6 +61,27 @@
     )
 {%- endmacro %}
 
+{#- in_changed_submissions(since): a filter on rows keyed by form_code, unit_code and
+    period, for the models incremental by submission: the submissions with a version
+    loaded or superseded after since (every version of such a key, since a late
+    arrival can renumber the current one without touching it); `true` on a full refresh
+    or first build (since none). Models using it declare
+    `-- depends_on: {{ ref('stg_received_files') }}` when they do not ref it otherwise. -#}
+{% macro in_changed_submissions(since) -%}
+    {%- if since is none -%}
+        true
+    {%- else -%}
+        (form_code, unit_code, period) in (
+            select
+                changed_files.form_code,
+                changed_files.unit_code,
+                changed_files.period
+            from {{ ref('stg_received_files') }} as changed_files
+            where {{ changed_since(since, 'changed_files') }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro in_build_years(column, before=0, after=0, years='resolve') -%}
     {#- years: the result of build_years(), for a model that filters several times
         (one resolution per model instead of one per filter). -#}

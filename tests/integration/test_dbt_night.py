@@ -640,7 +640,8 @@ def test_current_versions_and_targets_rewrite_the_touched_keys_and_equal_a_full_
     current = after[("CT", "06193", "2020-2025")][0]
     assert current["versions_received"] == 2
     assert current["file_id"] != before[("CT", "06193", "2020-2025")][0]["file_id"]
-    # fct_term_targets: the 2020-2025 term rewritten with the new version, the others kept.
+    # fct_term_targets: 06193's 2020-2025 targets rewritten from the new version, the
+    # other submissions' rows kept.
     targets_after = _term_targets(conn)
     assert [row for row in targets_after if row[0] != "2020-2025"] == [
         row for row in targets_before if row[0] != "2020-2025"

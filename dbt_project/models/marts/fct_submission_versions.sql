@@ -19,8 +19,6 @@
     )
 }}
 
-{%- set since = build_since() %}
-
 with
 
 files as (
@@ -42,13 +40,4 @@ select
     file_status = 'loaded' as is_current,
     now() as built_at
 from files
-{%- if since is not none %}
-    where (form_code, unit_code, period) in (
-        select
-            changed_files.form_code,
-            changed_files.unit_code,
-            changed_files.period
-        from {{ ref('stg_received_files') }} as changed_files
-        where {{ changed_since(since, 'changed_files') }}
-    )
-{%- endif %}
+where {{ in_changed_submissions(build_since()) }}

@@ -1,37 +1,28 @@
 -- Form CT at its natural grain: one row per unit, congress term and target, from the
 -- current version of each unit's submission for the term.
--- Incremental: delete+insert of the congress terms with a CT version loaded or
--- superseded since the last build (every current file of such a term is read again);
--- a full refresh builds every term.
+-- Incremental by submission (in_changed_submissions, macros/incremental_years.sql):
+-- delete+insert on unit and term replaces the targets of the CT submissions with a
+-- version loaded or superseded since the last build; a full refresh builds them all.
+-- depends_on: {{ ref('stg_received_files') }}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='congress_term',
+        unique_key=['unit_code', 'congress_term'],
         indexes=[
-            {'columns': ['congress_term']},
+            {'columns': ['congress_term', 'unit_code']},
             {'columns': ['built_at']},
         ],
     )
 }}
 
-{%- set since = build_since() %}
-
 with
-
-changed_terms as (
-    select changed_files.period
-    from {{ ref('stg_received_files') }} as changed_files
-    where
-        changed_files.form_code = 'CT'
-        and {{ 'true' if since is none else changed_since(since, 'changed_files') }}
-),
 
 current_files as (
     select file_id from {{ ref('int_current_submissions') }}
     where
         form_code = 'CT'
-        and period in (select changed_terms.period from changed_terms)
+        and {{ in_changed_submissions(build_since()) }}
 )
 
 select

@@ -1,9 +1,10 @@
 """Nightly intake of the units' submissions and the warehouse build.
 
-discover -> register -> parse, validate (Great Expectations), load or quarantine
--> in parallel: dbt build (one task per model, via cosmos); cross checks X1-X4, P1-P6
-(GX SQL expectations in PostgreSQL) -> GX Data Docs of the run; data-quality summary
--> the nightly digests (after all of them, whatever their outcome).
+discover (take the inbox's files into private staging) -> register -> parse, validate
+(Great Expectations), load or quarantine -> in parallel: dbt build (one task per model,
+via cosmos); cross checks X1-X4, P1-P6 (GX SQL expectations in PostgreSQL) -> GX Data
+Docs of the run; data-quality summary -> the nightly digests (after all of them,
+whatever their outcome).
 Logic lives in the grassroots package; this file only wires it.
 """
 
@@ -38,16 +39,16 @@ RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")
 )
 def nightly_submissions():
     @task
-    def discover(params=None) -> list[str]:
+    def discover(params=None) -> dict:
         from grassroots.pipeline import discover_inbox
 
         return discover_inbox(params.get("inbox"))
 
     @task
-    def register(files: list[str], run_id=None) -> dict:
+    def register(discovered: dict, run_id=None) -> dict:
         from grassroots.pipeline import register_files
 
-        return register_files(warehouse_dsn(), files, run_id)
+        return register_files(warehouse_dsn(), discovered, run_id)
 
     @task(outlets=[RAW_SUBMISSIONS])
     def parse_validate_load(registered: dict, run_id=None) -> dict:

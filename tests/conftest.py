@@ -18,6 +18,8 @@ TEST_HOME = Path(os.environ.get("GRASSROOTS_TEST_HOME") or REPO_ROOT / ".state" 
 os.environ["GRASSROOTS_HOME"] = str(TEST_HOME)
 os.environ.pop("GRASSROOTS_INBOX", None)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# As every entry point of the product does (cli.main, each task): private files only.
+os.umask(0o077)
 
 RAW_TABLES = ("raw.form_cb", "raw.form_dv", "raw.form_tc", "raw.form_ct")
 
@@ -60,7 +62,8 @@ def reset_intake(wh) -> None:
         ).fetchall()
         if built:
             conn.execute(f"truncate {', '.join(name for (name,) in built)}")
-    for folder in (paths().archive, paths().quarantine, paths().inbox):
+    state = paths()
+    for folder in (state.archive, state.quarantine, state.inbox, state.staging, state.rejected):
         if folder.exists():
             for path in folder.rglob("*"):
                 if path.is_file():

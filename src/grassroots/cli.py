@@ -21,8 +21,12 @@ def _warehouse(args) -> int:
 
     warehouse = Warehouse()
     if args.action == "start":
+        from grassroots.runtime import secure_state_folder_of
+
+        secure_state_folder_of(warehouse)
         warehouse.start()
-        print(f"warehouse running: {warehouse.url(ANALYST_ROLE)}")
+        print(f"warehouse running: {_masked(warehouse.url(ANALYST_ROLE))}")
+        print("  the analyst's password: grassroots warehouse url --role analyst --show-password")
     elif args.action == "stop":
         warehouse.stop()
         print("warehouse stopped")
@@ -33,8 +37,20 @@ def _warehouse(args) -> int:
         return 0 if running else 3
     elif args.action == "url":
         role = {"analyst": ANALYST_ROLE, "loader": LOADER_ROLE}[args.role]
-        print(warehouse.url(role))
+        url = warehouse.url(role)
+        print(url if args.show_password else _masked(url))
     return 0
+
+
+def _masked(url: str) -> str:
+    """The URL with its password replaced: secrets are printed only when asked for."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _setup(args) -> int:
@@ -188,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     warehouse = commands.add_parser("warehouse", help="the warehouse's PostgreSQL")
     warehouse.add_argument("action", choices=["start", "stop", "status", "url"])
     warehouse.add_argument("--role", choices=["loader", "analyst"], default="loader")
+    warehouse.add_argument(
+        "--show-password", action="store_true", help="url: print the password too (else ***)"
+    )
     warehouse.set_defaults(handler=_warehouse)
 
     commands.add_parser(
@@ -254,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from grassroots.files import use_private_umask
+
+    # Everything this process and its children (Airflow, dbt, PostgreSQL) write is
+    # readable by this user only (grassroots.files).
+    use_private_umask()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -43,8 +43,23 @@ class Paths:
         return self.home / "archive"
 
     @property
+    def staging(self) -> Path:
+        """Files taken from the inbox, waiting for registration (private)."""
+        return self.home / "staging"
+
+    @property
+    def rejected(self) -> Path:
+        """Inbox entries swapped while being taken: kept aside, unread."""
+        return self.home / "inbox-rejected"
+
+    @property
     def quarantine(self) -> Path:
         return self.home / "quarantine"
+
+    @property
+    def tmp(self) -> Path:
+        """TMPDIR of every process the product starts."""
+        return self.home / "tmp"
 
     @property
     def secrets(self) -> Path:

@@ -1,8 +1,9 @@
 """Intake: from files in the inbox to rows in raw.*, every file accounted for.
 
-discover -> register (hash, archive read-only, registry row; the inbox copy is
-removed only once registry and archive hold the file) -> per batch: parse, validate
-(one GX run per form per batch), load (one COPY per form per batch) and quarantine.
+discover (take the inbox's files into the private staging folder: grassroots.inbox) ->
+register (hash, archive read-only, registry row; the staged copy is removed only once
+registry and archive hold the file) -> per batch: parse, validate (one GX run per form
+per batch), load (one COPY per form per batch) and quarantine.
 
 A batch is loaded in one transaction together with the status of its files, so a
 file is either completely loaded or not at all. If a batch fails, it is retried file
@@ -35,6 +36,10 @@ from pathlib import Path
 
 import psycopg
 
+from grassroots import inbox as inbox_folder
+from grassroots.config import paths
+from grassroots.failpoints import failpoint
+from grassroots.files import ARCHIVE_FILE_MODE, private_dir
 from grassroots.forms import FORMS, describe_column
 from grassroots.reader import ParsedFile, parse_content
 
@@ -48,31 +53,11 @@ MIN_FILES_PER_WORKER = 2_000
 WORKERS_ENV = "GRASSROOTS_INTAKE_WORKERS"
 REGISTER_BATCH_SIZE = 1_000
 REGISTER_THREADS = 4
-# Office lock files and uploads still in flight are not submissions (yet); every other
-# file, hidden or oddly named, is registered and so accounted for.
-IGNORED_PREFIXES = ("~$",)
-IN_FLIGHT_SUFFIXES = (".part", ".partial", ".crdownload", ".tmp")
-# Crash-safety tests stop the process at named points (SIGKILL, or a pause while the
-# test stops PostgreSQL). Unset in production: the check is one dict lookup.
-FAILPOINT_ENV = "GRASSROOTS_FAILPOINT"
 # Key of the advisory lock that makes batches number versions one at a time.
 SUPERSEDE_LOCK = 0x6772_7373  # "grss"
 # Accepted receipts over the planner's estimate by more than this share: the batch
 # analyzes the registry first (_statistics_are_stale).
 STALE_STATISTICS_SHARE = 0.1
-
-
-def _failpoint(name: str) -> None:
-    spec = os.environ.get(FAILPOINT_ENV, "")
-    if not spec.startswith(name + ":"):
-        return
-    action = spec.split(":", 1)[1]
-    if action == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    elif action.startswith("pause="):
-        marker = Path(action.split("=", 1)[1])
-        marker.write_text(str(os.getpid()))
-        time.sleep(60)
 
 
 @dataclass
@@ -121,25 +106,26 @@ def inbox_path(inbox: str | os.PathLike):
     return Path(text)
 
 
-def discover(inbox) -> list:
-    """Files in the inbox (recursively); editor temp and hidden files skipped.
-
-    Local files come oldest first, so versions register in the order they arrived.
+def discover(inbox):
+    """The files to register: a local inbox is taken into the private staging folder
+    (inbox.take: no link followed, nothing read or deleted in the inbox itself) and the
+    staged files are returned oldest first, with `.skipped` the entries left out; an
+    object-storage inbox (no links there) is listed as it is.
     """
     folder = inbox_path(inbox)
+    if isinstance(folder, Path):
+        state = paths()
+        return inbox_folder.take(folder, state.staging, state.rejected)
     if not folder.exists():
-        return []
+        return inbox_folder.Taken()
     found = [
         path
         for path in folder.rglob("*")
         if path.is_file()
-        and not path.name.startswith(IGNORED_PREFIXES)
-        and not path.name.endswith(IN_FLIGHT_SUFFIXES)
+        and not path.name.startswith(inbox_folder.IGNORED_PREFIXES)
+        and not path.name.endswith(inbox_folder.IN_FLIGHT_SUFFIXES)
     ]
-    if isinstance(folder, Path):
-        found = [p for p in found if not p.is_symlink()]
-        return sorted(found, key=lambda p: (p.stat().st_mtime, str(p)))
-    return sorted(found, key=str)
+    return inbox_folder.Taken(sorted(found, key=str))
 
 
 def archive_path(archive: Path, sha256: str) -> Path:
@@ -148,8 +134,8 @@ def archive_path(archive: Path, sha256: str) -> Path:
 
 
 def _archive(content: bytes, sha256: str, target: Path) -> None:
-    """Write the archive copy, read-only from its creation; durability comes from one sync
-    per batch.
+    """Write the archive copy, read-only to its owner from its creation; durability comes
+    from one sync per batch.
 
     Created in place (O_EXCL, mode 0444) rather than written aside, chmod-ed and renamed:
     at national scale the rename and chmod cost twice the write itself. A copy left
@@ -158,9 +144,9 @@ def _archive(content: bytes, sha256: str, target: Path) -> None:
     existing copy is checked against the hash and replaced atomically if it differs.
     """
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, ARCHIVE_FILE_MODE)
     except FileNotFoundError:  # the first file of this hash prefix
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         return _archive(content, sha256, target)
     except FileExistsError:
         if hashlib.sha256(target.read_bytes()).hexdigest() != sha256:
@@ -180,25 +166,36 @@ def _replace_archive_copy(content: bytes, target: Path) -> None:
     the same bytes in one batch may be archived by two reader threads at once."""
     partial = target.with_name(f"{target.name}.{threading.get_ident()}.partial")
     partial.unlink(missing_ok=True)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, ARCHIVE_FILE_MODE)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     partial.replace(target)
 
 
-def _stage(path, archive: Path) -> tuple:
+def _stage(path, archive: Path) -> tuple | None:
     """Read, hash and archive one file (run in reader threads: I/O and hashing release the
-    GIL)."""
-    content = path.read_bytes()
+    GIL); None when the file is gone (it is then not registered, and fails nothing)."""
+    try:
+        content = (
+            path.read_bytes() if not isinstance(path, Path) else inbox_folder.read_staged(path)
+        )
+    except FileNotFoundError:
+        log.warning("file %s vanished before registration: skipped", path)
+        return None
     sha256 = hashlib.sha256(content).hexdigest()
     target = archive_path(archive, sha256)
     _archive(content, sha256, target)
     return path, sha256, len(content), target
 
 
-def _unlink_all(paths_: list) -> None:
+def _remove_registered(paths_: list, staging: Path) -> None:
+    """Delete what was registered: staged files (and the take folders they empty), or
+    objects of an object-storage inbox. A local file that was not staged (a caller that
+    registers files in place) is never deleted."""
+    inbox_folder.release([p for p in paths_ if isinstance(p, Path)], staging)
     for path in paths_:
-        path.unlink()
+        if not isinstance(path, Path):
+            path.unlink()
 
 
 def register(
@@ -223,6 +220,7 @@ def register(
     from concurrent.futures import ThreadPoolExecutor
 
     summary = IntakeSummary()
+    staging = paths().staging
     removing = None  # (future of the previous batch's deletions, its receipt ids)
 
     def finish_removal() -> None:
@@ -239,16 +237,17 @@ def register(
         ThreadPoolExecutor(1, thread_name_prefix="register-unlink") as remover,
     ):
         for chunk in _batches(list(files), batch_size):
-            staged = list(readers.map(_stage, chunk, [archive] * len(chunk)))
+            staged = [s for s in readers.map(_stage, chunk, [archive] * len(chunk)) if s]
+            chunk = [item[0] for item in staged]
             os.sync()  # one flush for the batch instead of an fsync per file
-            _failpoint("register_after_archive")
+            failpoint("register_after_archive")
             if removing is not None:
                 finish_removal()
                 removing = None
             receipt_ids = _record_receipts(conn, staged, run_id, summary)
-            _failpoint("register_after_commit")
+            failpoint("register_after_commit")
             if remove_from_inbox:
-                removing = (remover.submit(_unlink_all, chunk), receipt_ids)
+                removing = (remover.submit(_remove_registered, chunk, staging), receipt_ids)
             log.info("registered %d files (%d duplicates so far)", len(chunk), summary.duplicates)
         if removing is not None:
             finish_removal()
@@ -613,7 +612,7 @@ def load_batch(
         for form_code, frame in result.typed.items():
             rows = frame[frame["file_id"].isin(accepted)]
             summary.rows_loaded += _copy_rows(cur, FORMS[form_code].raw_table, rows)
-        _failpoint("load_after_copy")
+        failpoint("load_after_copy")
         reasons_by_file = _reasons(result.findings)
         outcomes = []
         for item in parsed:
@@ -833,6 +832,19 @@ def restore_quarantine_copies(conn: psycopg.Connection, quarantine_dir: Path) ->
     ]
     write_quarantine(conn, quarantine_dir, missing)
     return len(missing)
+
+
+def record_skipped(conn: psycopg.Connection, skipped: list, run_id: str | None) -> int:
+    """Remember the inbox entries this run left out (inbox.Skipped), for the digest."""
+    if skipped:
+        entries, reasons = [s.entry for s in skipped], [s.reason for s in skipped]
+        conn.execute(
+            "insert into landing.inbox_skipped (run_id, entry, reason)"
+            " select %s, e, r from unnest(%s::text[], %s::text[]) as t (e, r)",
+            (run_id, entries, reasons),
+        )
+        conn.commit()
+    return len(skipped)
 
 
 def account(conn: psycopg.Connection) -> dict[str, int]:

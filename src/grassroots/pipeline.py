@@ -8,27 +8,43 @@ import psycopg
 
 from grassroots import intake
 from grassroots.config import paths
+from grassroots.files import use_private_umask
 
 log = logging.getLogger(__name__)
 
 
-def discover_inbox(inbox: str | None = None) -> list[str]:
+def discover_inbox(inbox: str | None = None) -> dict:
+    """Take the inbox's files into staging: {"files": staged paths, "skipped": [{entry,
+    reason}]} (what a link, a device or a swap kept out, left where it was)."""
+    use_private_umask()
     folder = inbox or str(paths().inbox)
-    files = intake.discover(folder)
-    log.info("inbox %s: %d files", folder, len(files))
-    return [str(p) for p in files]
+    taken = intake.discover(folder)
+    log.info("inbox %s: %d files, %d skipped", folder, len(taken), len(taken.skipped))
+    return {
+        "files": [str(p) for p in taken],
+        "skipped": [{"entry": s.entry, "reason": s.reason} for s in taken.skipped],
+    }
 
 
-def register_files(dsn: str, files: list[str], run_id: str | None = None) -> dict:
+def register_files(dsn: str, discovered: dict, run_id: str | None = None) -> dict:
+    from grassroots.inbox import Skipped
+
+    use_private_umask()
+    files = [intake.inbox_path(f) for f in discovered["files"]]
+    skipped = [Skipped(**s) for s in discovered.get("skipped", [])]
     with psycopg.connect(dsn) as conn:
-        summary = intake.register(
-            conn, [intake.inbox_path(f) for f in files], paths().archive, run_id
-        )
+        intake.record_skipped(conn, skipped, run_id)
+        summary = intake.register(conn, files, paths().archive, run_id)
     log.info("registered %d new files, %d duplicates", summary.registered, summary.duplicates)
-    return {"registered": summary.registered, "duplicates": summary.duplicates}
+    return {
+        "registered": summary.registered,
+        "duplicates": summary.duplicates,
+        "skipped": len(skipped),
+    }
 
 
 def parse_validate_load(dsn: str, run_id: str | None = None) -> dict:
+    use_private_umask()
     with psycopg.connect(dsn) as conn:
         summary = intake.process_pending(conn, paths().quarantine, run_id)
     log.info("intake: %s", summary.as_dict())
@@ -39,11 +55,13 @@ def cross_checks(dsn: str, run_id: str | None = None) -> dict:
     """Rules X1-X4 and P1-P6 on the files loaded in this run (warnings, in PostgreSQL)."""
     from grassroots.validation.cross_checks import run_cross_checks
 
+    use_private_umask()
     return run_cross_checks(dsn, run_id)
 
 
 def build_data_docs(run_id: str) -> dict:
     """GX Data Docs of this run's stored validation results, under <home>/data_docs/."""
+    use_private_umask()
     from grassroots.data_docs import build_data_docs as build
 
     return build(run_id)
@@ -81,6 +99,7 @@ def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:
     from grassroots.alerts import build_digests, mark_overdue_listed, send_digests
     from grassroots.data_docs import docs_link
 
+    use_private_umask()
     with psycopg.connect(dsn) as conn:
         digests = build_digests(conn, run_id, docs_link=docs_link(run_id))
     folder = paths().home / "digests" / "".join(c if c.isalnum() else "_" for c in run_id)

@@ -94,6 +94,6 @@ def print_demo_report() -> int:
     print(
         "\nReasons per file: <quarantine>/<file_id>.reasons.txt; all findings:"
         " select * from landing.validation_findings;"
-        '\nAnalyst SQL access: psql "$(grassroots warehouse url --role analyst)"'
+        '\nAnalyst SQL access: psql "$(grassroots warehouse url --role analyst --show-password)"'
     )
     return code

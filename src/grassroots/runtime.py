@@ -24,6 +24,7 @@ from grassroots.config import (
     WAREHOUSE_CONN_ID,
     paths,
 )
+from grassroots.files import private_dir, secure_state_folder, use_private_umask
 from grassroots.warehouse import Warehouse
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -48,6 +49,7 @@ def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
     """Variables for Airflow, dbt and the tasks; values already set by the user win."""
     warehouse = warehouse or Warehouse()
     state = paths()
+    private_dir(state.tmp)
     loader_url = warehouse.url(LOADER_ROLE)
     parts = urlsplit(loader_url)
     bin_dir = str(Path(sys.executable).parent)
@@ -67,6 +69,14 @@ def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
         "GRASSROOTS_DB_PASSWORD": unquote(parts.password or ""),
         "GRASSROOTS_DB_NAME": parts.path.lstrip("/"),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        # Nothing outside the state folder: temporary files (cosmos's copies of the dbt
+        # project among them), cosmos's cache and dbt's log are this install's own.
+        "TMPDIR": str(state.tmp),
+        "AIRFLOW__COSMOS__CACHE_DIR": str(state.home / "cache" / "cosmos"),
+        "DBT_LOG_PATH": str(state.home / "logs" / "dbt"),
+        # Task logs hold the night's file names and findings: private like the rest.
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "GX_ANALYTICS_ENABLED": "false",
         # No usage telemetry: the network here reaches only package registries.
@@ -95,9 +105,18 @@ def run_tool(args: list[str], env: dict[str, str], cwd: Path | None = None) -> i
     return subprocess.run(command, env=env, cwd=cwd, check=False).returncode
 
 
+def secure_state_folder_of(warehouse: Warehouse) -> None:
+    """The private umask, and the state folder made private (grassroots.files)."""
+    use_private_umask()
+    # As root the embedded server runs as another user, who must pass through to its cluster.
+    as_other_user = warehouse.server is not None and os.geteuid() == 0
+    secure_state_folder(paths().home, server_passage=as_other_user)
+
+
 def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[str, str]:
     """Start the warehouse, migrate Airflow's database, build the dbt manifest."""
     warehouse = warehouse or Warehouse()
+    secure_state_folder_of(warehouse)
     warehouse.start()
     env = runtime_env(warehouse)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,8 @@ import psycopg
 import pytest
 
 from grassroots.config import DEMO_INBOX, paths
-from grassroots.intake import FAILPOINT_ENV, account
+from grassroots.failpoints import FAILPOINT_ENV
+from grassroots.intake import account
 from tests.conftest import reset_intake
 
 pytestmark = pytest.mark.integration

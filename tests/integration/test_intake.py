@@ -146,7 +146,8 @@ def test_archive_is_content_addressed_and_read_only(empty_warehouse, tmp_path):
             "select sha256, archived_path from landing.received_files"
         ).fetchone()
     assert archived.endswith(sha) and "x.csv" not in archived
-    assert oct(os.stat(archived).st_mode)[-3:] == "444"
+    # Read-only, and to the service user only: the archive holds every file ever sent.
+    assert oct(os.stat(archived).st_mode)[-3:] == "400"
 
 
 def test_an_archive_copy_left_incomplete_by_a_crash_is_replaced(empty_warehouse, tmp_path):
@@ -164,7 +165,7 @@ def test_an_archive_copy_left_incomplete_by_a_crash_is_replaced(empty_warehouse,
         summary = _run(conn, tmp_path, {"x.csv": _dv(100)})
     assert summary.loaded == 1
     assert damaged.read_bytes() == content
-    assert oct(damaged.stat().st_mode)[-3:] == "444"
+    assert oct(damaged.stat().st_mode)[-3:] == "400"
     assert not list(damaged.parent.glob("*.partial"))
 
 

@@ -204,8 +204,6 @@ create table if not exists landing.reference_seed_loads (
 comment on table landing.reference_seed_loads is
     'SHA-256 of the registry seed files (and incremental models) a full build was made from, and when.';
 
-reset role;
-
 -- Inbox entries a run did not take (a symlink, a hard link, a device, an entry swapped
 -- while being taken): left unread where they were, listed in the night's digest.
 create table if not exists landing.inbox_skipped (
@@ -219,3 +217,6 @@ create table if not exists landing.inbox_skipped (
 comment on table landing.inbox_skipped is
     'Inbox entries not taken (never read nor deleted): path inside the inbox, reason, run.';
 create index if not exists inbox_skipped_run on landing.inbox_skipped (run_id);
+
+reset role;
+

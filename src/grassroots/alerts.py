@@ -33,6 +33,7 @@ import psycopg
 
 from grassroots.config import SEEDS_DIR
 from grassroots.forms import describe_column
+from grassroots.safe_text import MESSAGE_LIMIT, shown
 
 log = logging.getLogger("grassroots.alerts")
 
@@ -156,27 +157,30 @@ class _Routing:
 
 
 def _column_label(column) -> str:
-    return f"cột {describe_column(column)}" if _text(column) else "cả tệp"
+    return f"cột {shown(describe_column(column))}" if _text(column) else "cả tệp"
 
 
 def _file_block(file_rows: list) -> list[str]:
-    """The lines of one file's findings (its rows of _findings_of_run, as tuples)."""
+    """The lines of one file's findings (its rows of _findings_of_run, as tuples).
+    Submitted text (name, value, messages quoting them) is shown: control characters
+    visible, long values cut, so nothing a sender typed can start a line."""
     first = file_rows[0]
     verdict = (
         "BỊ TRẢ LẠI (không nạp vào kho)" if first.status == "quarantined" else "đã nạp, có cảnh báo"
     )
     lines = [
-        f"Tệp “{first.original_name}” (mã tệp {first.file_id}),"
-        f" biểu {_text(first.form_code) or '?'}, đơn vị {_text(first.unit_code) or '?'},"
-        f" kỳ {_text(first.period) or '?'}: {verdict}"
+        f"Tệp “{shown(first.original_name)}” (mã tệp {first.file_id}),"
+        f" biểu {shown(_text(first.form_code) or '?')}, đơn vị"
+        f" {shown(_text(first.unit_code) or '?')}, kỳ {shown(_text(first.period) or '?')}:"
+        f" {verdict}"
     ]
     for f in file_rows:
         where = f"dòng {int(f.row_number)}" if pd.notna(f.row_number) else "cả tệp"
-        value = "" if f.value is None or pd.isna(f.value) else f", giá trị “{f.value}”"
+        value = "" if f.value is None or pd.isna(f.value) else f", giá trị “{shown(f.value)}”"
         level = "LỖI" if f.severity == "error" else "cảnh báo"
         lines.append(
             f"  - [{f.rule_id}, {level}] {where}, {_column_label(f.column_name)}"
-            f"{value}: {f.message_vi}"
+            f"{value}: {shown(f.message_vi, MESSAGE_LIMIT)}"
         )
     return lines
 
@@ -311,7 +315,7 @@ def build_digests(
         body = [f"Kính gửi {name},", ""]
         if blocks:
             body += [
-                f"Kết quả kiểm tra số liệu đêm nay (lượt chạy {run_id}): {len(blocks)} tệp"
+                f"Kết quả kiểm tra số liệu đêm nay (lượt chạy {shown(run_id)}): {len(blocks)} tệp"
                 " của các đơn vị thuộc phạm vi đồng chí phụ trách có vấn đề, trong đó"
                 f" {rejected} tệp bị trả lại. Tệp bị trả lại: đề nghị đơn vị sửa đúng ô"
                 " được nêu dưới đây và gửi lại tệp. Tệp có cảnh báo đã được nạp: đề nghị"
@@ -341,7 +345,7 @@ def build_digests(
             Digest(
                 recipient=email,
                 recipient_name=name,
-                subject=subject,
+                subject=shown(subject),
                 body="\n".join(body),
                 file_ids=[int(b[0].file_id) for b in blocks],
                 overdue=marks,
@@ -351,12 +355,14 @@ def build_digests(
     board = routing[routing.scope_level == BOARD]
     by_rule = findings.groupby(["rule_id", "severity"]).size() if not findings.empty else {}
     summary = [
-        f"Tổng hợp lượt chạy {run_id}:",
+        f"Tổng hợp lượt chạy {shown(run_id)}:",
         f"- Tệp nhận: {sum(counts.values())}; đã nạp: {counts.get('loaded', 0)};"
         f" bị trả lại: {counts.get('quarantined', 0)}; thay thế bản cũ:"
         f" {counts.get('superseded', 0)}; trùng lặp: {counts.get('duplicate', 0)}.",
     ]
-    summary += [f"- {rule} ({severity}): {n}" for (rule, severity), n in dict(by_rule).items()]
+    summary += [
+        f"- {shown(rule)} ({shown(severity)}): {n}" for (rule, severity), n in dict(by_rule).items()
+    ]
     summary.append(f"- Thư chi tiết đã gửi cho {len(digests)} đầu mối phụ trách.")
     summary += _completeness_summary(completeness)
     if docs_link:
@@ -371,7 +377,7 @@ def build_digests(
         if email in details:
             body += "\n\nCác tệp chưa xác định được nơi phụ trách:\n\n" + details[email].body
             file_ids = details[email].file_ids
-        subject = f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}"
+        subject = shown(f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}")
         digests.append(Digest(email, name, subject, body, file_ids))
     return digests
 

@@ -552,6 +552,7 @@ def save_gx_results(run_id: str | None, first_file_id: int, results: list) -> li
         return []
     import json
 
+    from grassroots.safe_text import results_for_html
     from grassroots.validation.cross_checks import results_dir
 
     folder = results_dir(run_id)
@@ -560,7 +561,9 @@ def save_gx_results(run_id: str | None, first_file_id: int, results: list) -> li
     for form_code, frame_name, document in results:
         target = folder / f"intake_{first_file_id:09d}_{form_code.lower()}_{frame_name}.json"
         partial = target.with_name(target.name + ".partial")
-        partial.write_text(json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
+        # GX writes observed values into the HTML as they are: submitted cells escaped.
+        safe = results_for_html(document)
+        partial.write_text(json.dumps(safe, ensure_ascii=False, default=str), encoding="utf-8")
         partial.replace(target)
         written.append(target)
     return written
@@ -782,6 +785,8 @@ def write_quarantine(conn, quarantine_dir: Path, file_ids: list[int]) -> None:
 
     Two queries for the whole batch, however many files it quarantined.
     """
+    from grassroots.safe_text import MESSAGE_LIMIT, shown
+
     if not file_ids:
         return
     files = conn.execute(
@@ -804,18 +809,21 @@ def write_quarantine(conn, quarantine_dir: Path, file_ids: list[int]) -> None:
         target = quarantine_dir / f"{file_id:08d}.{extension}"
         if not target.exists():
             shutil.copyfile(archived, target)
-        lines = [f"Tệp / file: {name!r} (file_id {file_id})", "Lý do / reasons:"]
+        # Every submitted text shown (control characters visible, long values cut): a
+        # name or cell holding a newline cannot add a line of its own.
+        lines = [f"Tệp / file: “{shown(name)}” (file_id {file_id})", "Lý do / reasons:"]
         for rule_id, severity, row_number, column, value, message_vi, message_en in findings.get(
             file_id, []
         ):
             where = f"dòng {row_number}" if row_number else "cả tệp"
-            named = describe_column(column) if column else "-"
+            named = shown(describe_column(column)) if column else "-"
+            quoted = f"“{shown(value)}”" if value is not None else "-"
             lines.append(
-                f"- [{rule_id} {severity}] {where}, cột {named}, giá trị {value!r}:"
-                f" {message_vi} / {message_en}"
+                f"- [{rule_id} {severity}] {where}, cột {named}, giá trị {quoted}:"
+                f" {shown(message_vi, MESSAGE_LIMIT)} / {shown(message_en, MESSAGE_LIMIT)}"
             )
         if file_id not in findings and reason:
-            lines.append(f"- {reason}")
+            lines.append(f"- {shown(reason, 2000)}")
         (quarantine_dir / f"{file_id:08d}.reasons.txt").write_text(
             "\n".join(lines) + "\n", encoding="utf-8"
         )

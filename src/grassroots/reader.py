@@ -24,6 +24,7 @@ from functools import cached_property, lru_cache
 import pandas as pd
 
 from grassroots.forms import FORMS, Form, fold, header_index, label_keys, strip_diacritics
+from grassroots.safe_text import is_formula, shown
 
 INFO_SHEET_KEYS = label_keys("info", "Thông tin")
 FILE_ID, ROW_NUMBER = "file_id", "row_number"
@@ -51,9 +52,6 @@ _CONTINUATION_CHARS = (
     "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"
 )
 _MOJIBAKE = re.compile(f"[ÂÃĂÄÅÆáâ][{_CONTINUATION_CHARS}]")
-# A text cell that a spreadsheet would run as a formula (CSV injection). Kept as inert
-# text and reported; a leading sign before a digit is a number, not a formula.
-_FORMULA_START = re.compile(r"^(?:[=@]|[+\-](?![\d\s.,]))")
 _TEXT_KINDS = ("text", "code")
 
 
@@ -269,9 +267,9 @@ def _truncated_last_row(
         return None
     return FileProblem(
         "S2",
-        f"Tệp “{name}”: dòng {len(rows)} có {len(rows[-1])}/{header_width} ô và tệp không"
+        f"Tệp “{shown(name)}”: dòng {len(rows)} có {len(rows[-1])}/{header_width} ô và tệp không"
         " kết thúc bằng xuống dòng: tệp có thể bị cắt, hãy gửi lại",
-        f"File {name!r}: row {len(rows)} has {len(rows[-1])} of {header_width} cells and the"
+        f"File “{shown(name)}”: row {len(rows)} has {len(rows[-1])} of {header_width} cells and the"
         " file has no final line break: it looks truncated, send it again",
         row_number=len(rows),
     )
@@ -443,8 +441,8 @@ def _info_values(form: Form, info: dict[str, str | None]) -> dict[str, str | Non
 def _problem(name: str, unreadable: _Unreadable) -> FileProblem:
     return FileProblem(
         unreadable.rule_id,
-        f"Tệp “{name}”: {unreadable.message_vi}",
-        f"File {name!r}: {unreadable.message_en}",
+        f"Tệp “{shown(name)}”: {unreadable.message_vi}",
+        f"File “{shown(name)}”: {unreadable.message_en}",
     )
 
 
@@ -503,9 +501,10 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
             problems=[
                 FileProblem(
                     "S1",
-                    f"Tệp “{original_name}”: không nhận ra biểu mẫu, tiêu đề cột không khớp"
-                    " biểu CB, DV, TC hay CT",
-                    f"File {original_name!r}: headers match none of the forms CB, DV, TC, CT",
+                    f"Tệp “{shown(original_name)}”: không nhận ra biểu mẫu, tiêu đề cột không"
+                    " khớp biểu CB, DV, TC hay CT",
+                    f"File “{shown(original_name)}”: headers match none of the forms"
+                    " CB, DV, TC, CT",
                 )
             ],
         )
@@ -556,7 +555,9 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
                 values[slot] = value
         for slot, name in text_targets.items():
             value = values[slot]
-            if value is not None and _FORMULA_START.match(value):
+            # A cell a spreadsheet would run (CSV injection): loaded, reported, and
+            # neutralised in the marts (safe_text.is_formula, dbt macro excel_safe).
+            if is_formula(value):
                 problems.append(_formula_warning(original_name, row_number, name, value))
         records.append((row_number, *values))
 
@@ -584,10 +585,12 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
 def _formula_warning(name: str, row_number: int, column: str, value: str) -> FileProblem:
     return FileProblem(
         "S2",
-        f"Tệp “{name}”: ô bắt đầu bằng “{value[0]}” giống công thức bảng tính; được lưu"
-        " nguyên văn bản và không bao giờ được tính",
-        f"File {name!r}: cell starts with {value[0]!r} like a spreadsheet formula; stored as"
-        " plain text, never evaluated",
+        f"Tệp “{shown(name)}”: ô bắt đầu bằng “{shown(value[0])}” giống công thức bảng tính;"
+        " được lưu nguyên văn bản, không bao giờ được tính, và trong kho phân tích có thêm"
+        " dấu ' ở đầu để Excel không chạy",
+        f"File “{shown(name)}”: cell starts with “{shown(value[0])}” like a spreadsheet"
+        " formula; stored as plain text, never evaluated, and prefixed with ' in the marts"
+        " so that Excel does not run it",
         severity="warning",
         row_number=row_number,
         column=column,

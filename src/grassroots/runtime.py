@@ -143,15 +143,16 @@ def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[st
 def full_build_fingerprint() -> str:
     """SHA-256 over what a full build depends on and a nightly build does not see: the
     registry seeds (what the reference schema holds) and, from the dbt manifest, the
-    incremental models with their config and the project macros they call (a night
-    rebuilds only changed partitions, so rows or indexes built by an older version of
-    the model would stay; a release that changes one rebuilds the warehouse once).
+    incremental models and every model they are built from (staging views included),
+    with their config and the project macros they call (a night rebuilds only changed
+    partitions, so rows or indexes built by an older version of any of these models
+    would stay; a release that changes one rebuilds the warehouse once).
     Needs a fresh manifest: setup parses the project first."""
     digest = hashlib.sha256()
     for path in sorted(SEEDS_REGISTRY_DIR.glob("*.csv")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     manifest = read_manifest()
-    for node in incremental_models(manifest):
+    for node in _with_model_ancestors(manifest, incremental_models(manifest)):
         macros = [
             manifest["macros"][macro]["macro_sql"]
             for macro in _project_macros_called(manifest, node)
@@ -177,6 +178,20 @@ def incremental_models(manifest: dict) -> list[dict]:
         ),
         key=lambda node: node["unique_id"],
     )
+
+
+def _with_model_ancestors(manifest: dict, nodes: list[dict]) -> list[dict]:
+    """The nodes and every model they depend on, directly or not, by unique_id."""
+    found: dict[str, dict] = {}
+    pending = [node["unique_id"] for node in nodes]
+    while pending:
+        unique_id = pending.pop()
+        node = manifest["nodes"].get(unique_id)
+        if unique_id in found or node is None or node["resource_type"] != "model":
+            continue
+        found[unique_id] = node
+        pending += node["depends_on"].get("nodes", [])
+    return [found[unique_id] for unique_id in sorted(found)]
 
 
 def incremental_tables() -> list[str]:

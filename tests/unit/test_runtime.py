@@ -49,23 +49,24 @@ def test_a_changed_model_seed_or_project_file_means_parse(dbt_project, changed):
 
 def _manifest(
     tmp_path, incremental_code: str, table_code: str, macro_sql: str, inner_sql: str = "i",
-    since_sql: str = "s", runtime_macros: tuple[str, ...] = (),
+    since_sql: str = "s", runtime_macros: tuple[str, ...] = (), staging_code: str = "v",
+    safe_sql: str = "e",
 ):  # fmt: skip
     """macro years calls macro changed (inner_sql); the incremental model's code calls
     since_filter (since_sql) at run time only, so `dbt parse` does not list it.
     runtime_macros: what a `dbt build` adds to a model's depends_on when it writes the
     manifest (macros its Jinja called at run time only)."""
 
-    def model(name, materialized, code):
+    def model(name, materialized, code, parents=(), macros=None):
+        if macros is None:
+            macros = ["macro.grassroots.years", "macro.dbt.is_incremental", *runtime_macros]
         return {
             "unique_id": f"model.grassroots.{name}",
             "resource_type": "model",
             "package_name": "grassroots",
             "raw_code": code,
             "config": {"materialized": materialized},
-            "depends_on": {
-                "macros": ["macro.grassroots.years", "macro.dbt.is_incremental", *runtime_macros]
-            },
+            "depends_on": {"macros": macros, "nodes": list(parents)},
         }
 
     def macro(name, package, sql, calls=()):
@@ -78,8 +79,17 @@ def _manifest(
 
     manifest = {
         "nodes": {
-            "model.grassroots.big": model("big", "incremental", incremental_code),
+            "model.grassroots.big": model(
+                "big", "incremental", incremental_code, ["model.grassroots.inter"]
+            ),
             "model.grassroots.small": model("small", "table", table_code),
+            # big <- inter (a table) <- stg (a view calling macro safe) <- a source
+            "model.grassroots.inter": model(
+                "inter", "table", "select * from stg", ["model.grassroots.stg"], []
+            ),
+            "model.grassroots.stg": model(
+                "stg", "view", staging_code, ["source.grassroots.raw.form_cb"], []
+            ),
         },
         "macros": {
             "macro.grassroots.years": macro(
@@ -90,6 +100,7 @@ def _manifest(
             ),
             "macro.grassroots.changed": macro("changed", "grassroots", inner_sql),
             "macro.grassroots.since_filter": macro("since_filter", "grassroots", since_sql),
+            "macro.grassroots.safe": macro("safe", "grassroots", safe_sql),
             "macro.dbt.is_incremental": macro("is_incremental", "dbt", "dbt's own"),
             "macro.dbt.run_query": macro("run_query", "dbt", "dbt's own"),
         },
@@ -135,3 +146,30 @@ def test_full_build_fingerprint_follows_incremental_models_and_their_macros(tmp_
     assert fingerprint(runtime_macros=("macro.grassroots.since_filter",)) == base
     (seeds / "ref.csv").write_text("code\n02\n")
     assert fingerprint() != base
+
+
+def test_full_build_fingerprint_follows_the_models_incremental_models_are_built_from(
+    tmp_path, monkeypatch
+):
+    """Incremental models keep the rows an older version of a staging view gave them (the
+    excel_safe neutralisation, say): a change to any model upstream of one, or to a macro
+    such a model calls, rebuilds the warehouse once; a model downstream of none does not."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    monkeypatch.setattr(runtime, "SEEDS_REGISTRY_DIR", seeds)
+
+    def fingerprint(**changes):
+        arguments = {
+            "incremental_code": "select * from inter",
+            "table_code": "select 2",
+            "macro_sql": "m",
+            "staging_code": "select {{ safe('name') }} from raw",
+        }
+        arguments.update(changes)
+        monkeypatch.setattr(runtime, "MANIFEST", _manifest(tmp_path, **arguments))
+        return runtime.full_build_fingerprint()
+
+    base = fingerprint()
+    assert fingerprint(staging_code="select {{ safe('name') }}, 1 from raw") != base
+    assert fingerprint(safe_sql="e2") != base
+    assert fingerprint(table_code="select 3") == base

@@ -1,4 +1,5 @@
--- Form CB rows of every accepted file version (rename and type only).
+-- Form CB rows of every accepted file version (rename and type only; submitted text made
+-- safe to open in Excel by excel_safe).
 with
 
 source as (
@@ -11,7 +12,7 @@ select
     cast(report_year as integer) as report_year,
     cast(commune_code as text) as commune_code,
     cast(village_code as text) as village_code,
-    cast(village_name as text) as village_name,
+    {{ excel_safe("cast(village_name as text)") }} as village_name,
     cast(branch_status as text) as branch_status,
     cast(host_village_code as text) as host_village_code,
     cast(members as integer) as members,

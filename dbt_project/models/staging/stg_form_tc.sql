@@ -1,4 +1,5 @@
--- Form TC rows of every accepted file version (rename and type only).
+-- Form TC rows of every accepted file version (rename and type only; submitted text made
+-- safe to open in Excel by excel_safe).
 with
 
 source as (
@@ -11,7 +12,7 @@ select
     cast(report_year as integer) as report_year,
     cast(district_code as text) as sender_code,
     cast(org_code as text) as org_code,
-    cast(org_name as text) as org_name,
+    {{ excel_safe("cast(org_name as text)") }} as org_name,
     cast(org_type as text) as org_type,
     cast(members as integer) as members,
     cast(subordinate_units as integer) as subordinate_units,

@@ -1,4 +1,5 @@
--- Every file received, one row per receipt (rename and type only).
+-- Every file received, one row per receipt (rename and type only; submitted text made
+-- safe to open in Excel by excel_safe).
 with
 
 source as (
@@ -8,7 +9,7 @@ source as (
 select
     cast(file_id as bigint) as file_id,
     cast(sha256 as text) as sha256,
-    cast(original_name as text) as original_name,
+    {{ excel_safe("cast(original_name as text)") }} as original_name,
     cast(size_bytes as bigint) as size_bytes,
     cast(received_at as timestamptz) as received_at,
     cast(archived_path as text) as archived_path,
@@ -18,7 +19,7 @@ select
     cast(status as text) as file_status,
     cast(duplicate_of as bigint) as duplicate_of_file_id,
     cast(superseded_by as bigint) as superseded_by_file_id,
-    cast(status_reason as text) as status_reason,
+    {{ excel_safe("cast(status_reason as text)") }} as status_reason,
     cast(status_changed_at as timestamptz) as status_changed_at,
     cast(run_id as text) as run_id,
     cast(version as integer) as submission_version,

@@ -1,4 +1,5 @@
--- Validation findings per file and row (rename and type only).
+-- Validation findings per file and row (rename and type only; submitted text made
+-- safe to open in Excel by excel_safe).
 with
 
 source as (
@@ -14,10 +15,10 @@ select
     cast(rule_id as text) as rule_id,
     cast(severity as text) as severity,
     cast(row_number as integer) as source_row_number,
-    cast(column_name as text) as column_name,
-    cast(value as text) as reported_value,
-    cast(message_vi as text) as message_vi,
-    cast(message_en as text) as message_en,
+    {{ excel_safe("cast(column_name as text)") }} as column_name,
+    {{ excel_safe("cast(value as text)") }} as reported_value,
+    {{ excel_safe("cast(message_vi as text)") }} as message_vi,
+    {{ excel_safe("cast(message_en as text)") }} as message_en,
     cast(run_id as text) as run_id,
     cast(created_at as timestamptz) as created_at
 from source

@@ -51,6 +51,7 @@ import pandas as pd
 import psycopg
 
 from grassroots.config import SEEDS_DIR
+from grassroots.safe_text import results_for_html, shown
 from grassroots.validation.suites import DEFAULT_SUITES_DIR
 
 log = logging.getLogger(__name__)
@@ -755,7 +756,7 @@ def _finding_rows(item, rows: list[dict], identity: dict, run_id) -> list[tuple]
     meta = item.expectation_config.meta
     out = []
     for row in rows:
-        values = {k: _shown(v) for k, v in row.items()}
+        values = {k: shown(_shown(v)) for k, v in row.items()}
         if "change" in row:
             values["change_vi"] = CHANGE_VI.get(row["change"], row["change"])
         file_id = int(row["file_id"])
@@ -765,7 +766,7 @@ def _finding_rows(item, rows: list[dict], identity: dict, run_id) -> list[tuple]
             (
                 file_id, form_code, unit_code, period, meta["rule_id"], meta["severity"],
                 int(number) if number is not None else None, row.get("column_name"),
-                None if row.get("value") is None else str(row["value"]),
+                None if row.get("value") is None else shown(row["value"]),
                 meta["message_vi"].format_map(_Missing(values)),
                 meta["message_en"].format_map(_Missing(values)),
                 run_id,
@@ -850,8 +851,10 @@ def run_cross_checks(
     if save_results and run_id is not None:
         folder = results_dir(run_id)
         folder.mkdir(parents=True, exist_ok=True)
+        # GX writes observed values into the HTML as they are: submitted text escaped.
+        document = results_for_html(result.to_json_dict())
         (folder / "cross_checks.json").write_text(
-            json.dumps(result.to_json_dict(), ensure_ascii=False, default=str), encoding="utf-8"
+            json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8"
         )
         summary["results"] = str(folder / "cross_checks.json")
     log.info("cross checks: %d files, findings %s", checked, summary["findings"])

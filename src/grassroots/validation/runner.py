@@ -13,7 +13,7 @@ import os
 import threading
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pandas as pd
 
 from grassroots.forms import FORMS, Form
 from grassroots.reader import ParsedFile, forms_in
+from grassroots.safe_text import shown
 from grassroots.validation import frames as fr
 from grassroots.validation.suites import DEFAULT_SUITES_DIR, load_suite
 
@@ -43,6 +44,13 @@ _FILES_INDEX = [fr.FILE_ID, fr.POSITION]
 # complete lists first): each list in an expectation's result is cut to this many
 # entries, so a national night's docs stay a few MB however many rows fail.
 DOCS_LIST_CAP = 20
+# Findings a file keeps per (rule, severity); one more finding counts the rest. A header
+# of 10,000 unknown cells or a file of 10,000 bad rows stays a readable digest.
+FINDINGS_PER_RULE = 20
+# A finding's value (and each value a message quotes) is cut to this many characters.
+FINDING_VALUE_LIMIT = 200
+# The unknown-columns finding names this many columns, then the count.
+LISTED_COLUMNS = 5
 
 
 @dataclass(frozen=True)
@@ -262,8 +270,19 @@ def _show(value: Any) -> str | None:
 
 
 def _format(template: str, values: dict[str, Any]) -> str:
-    shown = {k: (_show(v) if _show(v) is not None else "(trống)") for k, v in values.items()}
-    return template.format_map(_Missing(shown))
+    texts = {
+        k: (shown(_show(v), FINDING_VALUE_LIMIT) if _show(v) is not None else "(trống)")
+        for k, v in values.items()
+    }
+    return template.format_map(_Missing(texts))
+
+
+def _name_list(names: list[str]) -> str:
+    """The first LISTED_COLUMNS names, then how many there are in all."""
+    listed = ", ".join(shown(n, FINDING_VALUE_LIMIT) for n in names[:LISTED_COLUMNS])
+    if len(names) > LISTED_COLUMNS:
+        listed += f"… ({len(names)} cột / columns)"
+    return listed
 
 
 def _check_exceptions(result, form_code: str) -> None:
@@ -314,7 +333,9 @@ def _file_findings(form: Form, files: pd.DataFrame, result) -> list[_Raw]:
             position = int(entry[fr.POSITION])
             file_id = int(entry[fr.FILE_ID])
             raw_value = files.at[position, meta.get("value_column") or domain]
-            if meta.get("split"):
+            if meta.get("one_finding"):
+                items = [_name_list(str(raw_value).split(fr.LIST_SEPARATOR))]
+            elif meta.get("split"):
                 items = str(raw_value).split(fr.LIST_SEPARATOR)
             else:
                 items = [_show(raw_value)]
@@ -377,6 +398,40 @@ def _problem_findings(item: ParsedFile) -> list[Finding]:
     ]
 
 
+def _bounded(finding: Finding) -> Finding:
+    """The finding with its value shown safely and cut (a huge cell is not copied whole
+    into the findings table and the digests)."""
+    if finding.value is None:
+        return finding
+    value = shown(finding.value, FINDING_VALUE_LIMIT)
+    return finding if value == finding.value else replace(finding, value=value)
+
+
+def _capped(findings: list[Finding]) -> list[Finding]:
+    """At most FINDINGS_PER_RULE findings per (file, rule, severity), in order, and one
+    more per group cut that counts the rest (same severity: a rejected file stays so)."""
+    seen: dict[tuple[int, str, str], int] = {}
+    kept: list[Finding] = []
+    for f in findings:
+        key = (f.file_id, f.rule_id, f.severity)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= FINDINGS_PER_RULE:
+            kept.append(f)
+    for (file_id, rule_id, severity), count in seen.items():
+        if count > FINDINGS_PER_RULE:
+            rest = count - FINDINGS_PER_RULE
+            kept.append(
+                Finding(
+                    file_id, rule_id, severity, None, None, str(rest),
+                    f"Còn {rest} phát hiện khác của quy tắc {rule_id} trong tệp này không"
+                    f" được liệt kê (chỉ nêu {FINDINGS_PER_RULE} phát hiện đầu tiên).",
+                    f"{rest} more findings of rule {rule_id} in this file are not listed"
+                    f" (only the first {FINDINGS_PER_RULE} are).",
+                )
+            )  # fmt: skip
+    return kept
+
+
 # --- entry point ------------------------------------------------------------------------
 
 
@@ -435,6 +490,8 @@ def validate_batch(
             identity[record.file_id] = (form_code, record.unit, record.period)
 
     findings += _suppress(raw, missing)
+    findings.sort(key=lambda f: (f.file_id, f.row_number or 0, f.rule_id, f.column or ""))
+    findings = _capped([_bounded(f) for f in findings])
     findings.sort(key=lambda f: (f.file_id, f.row_number or 0, f.rule_id, f.column or ""))
     return ValidationResult(
         typed=typed, findings=findings, identity=identity, gx_runs=runs, gx_results=kept

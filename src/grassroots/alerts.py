@@ -364,6 +364,7 @@ def build_digests(
         f"- {shown(rule)} ({shown(severity)}): {n}" for (rule, severity), n in dict(by_rule).items()
     ]
     summary.append(f"- Thư chi tiết đã gửi cho {len(digests)} đầu mối phụ trách.")
+    summary += _inbox_skipped_lines(conn, run_id)
     summary += _completeness_summary(completeness)
     if docs_link:
         summary.append(f"- Chi tiết kết quả kiểm tra (Data Docs): {docs_link}")
@@ -380,6 +381,33 @@ def build_digests(
         subject = shown(f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}")
         digests.append(Digest(email, name, subject, body, file_ids))
     return digests
+
+
+# The entries of one night listed by name in the board's summary; the rest are counted.
+SKIPPED_LISTED = 20
+
+
+def _inbox_skipped_lines(conn: psycopg.Connection, run_id: str) -> list[str]:
+    """The inbox entries this run did not take (grassroots.inbox), for the board: left
+    where they are, unread; someone has to look at them and remove them."""
+    from grassroots.inbox import REASONS
+
+    rows = conn.execute(
+        "select entry, reason from landing.inbox_skipped where run_id = %s order by skip_id",
+        (run_id,),
+    ).fetchall()
+    if not rows:
+        return []
+    lines = [
+        f"- Mục trong hộp thư KHÔNG được nhận (không đọc, không xoá; đề nghị kiểm tra và"
+        f" gỡ bỏ): {len(rows)}"
+    ]
+    lines += [
+        f"  · “{shown(entry)}”: {REASONS[reason][0]}" for entry, reason in rows[:SKIPPED_LISTED]
+    ]
+    if len(rows) > SKIPPED_LISTED:
+        lines.append(f"  · … và {len(rows) - SKIPPED_LISTED} mục khác (bảng landing.inbox_skipped)")
+    return lines
 
 
 def _completeness_summary(completeness: pd.DataFrame) -> list[str]:

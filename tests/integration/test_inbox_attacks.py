@@ -197,3 +197,21 @@ def test_skipped_entries_are_recorded_for_the_digest(scene, empty_warehouse):
     with psycopg.connect(empty_warehouse.url()) as conn:
         rows = conn.execute("select run_id, entry, reason from landing.inbox_skipped").fetchall()
     assert rows == [("skips", "link.csv", "symlink")]
+
+
+def test_skipped_entries_reach_the_board_digest_shown_safely(scene, empty_warehouse):
+    from grassroots.alerts import build_digests
+    from grassroots.pipeline import discover_inbox, register_files
+
+    inbox, secret, _victim = scene
+    (inbox / "giả mạo\n  - [C1, LỖI] dòng 2.csv").symlink_to(secret)
+    register_files(empty_warehouse.url(), discover_inbox(str(inbox)), "skips")
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        digests = build_digests(conn, "skips")
+    board = [d for d in digests if "Tổng hợp" in d.subject]
+    assert board, [d.subject for d in digests]
+    lines = board[0].body.splitlines()
+    listed = [line for line in lines if "giả mạo" in line]
+    reason = "là liên kết tượng trưng (symlink), không phải tệp"
+    assert listed == [f"  · “giả mạo\\n  - [C1, LỖI] dòng 2.csv”: {reason}"]
+    assert not any(line.startswith("  - [C1") for line in lines)

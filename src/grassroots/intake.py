@@ -55,8 +55,9 @@ IN_FLIGHT_SUFFIXES = (".part", ".partial", ".crdownload", ".tmp")
 # Crash-safety tests stop the process at named points (SIGKILL, or a pause while the
 # test stops PostgreSQL). Unset in production: the check is one dict lookup.
 FAILPOINT_ENV = "GRASSROOTS_FAILPOINT"
-# Key of the advisory lock that makes batches number versions one at a time.
-SUPERSEDE_LOCK = 0x6772_7373  # "grss"
+# The table whose lock makes batches number versions one at a time: in schema landing,
+# which analysts cannot use, so no analyst can take it (an advisory key anyone could).
+SUPERSEDE_LOCK = "landing.intake_lock"
 # Accepted receipts over the planner's estimate by more than this share: the batch
 # analyzes the registry first (_statistics_are_stale).
 STALE_STATISTICS_SHARE = 0.1
@@ -727,7 +728,7 @@ def _supersede(cur, loaded_ids: list[int]) -> int:
         return 0
     # Two batches loading at once (worker processes) must not number the same key's
     # versions from two snapshots: one batch at a time from here to its commit.
-    cur.execute("select pg_advisory_xact_lock(%s)", (SUPERSEDE_LOCK,))
+    cur.execute(f"lock table {SUPERSEDE_LOCK} in exclusive mode")
     if _statistics_are_stale(cur):
         cur.execute("analyze landing.received_files")
     cur.execute(

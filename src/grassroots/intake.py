@@ -10,12 +10,12 @@ file is either completely loaded or not at all. If a batch fails, it is retried 
 by file, so one bad file cannot hold back the others.
 
 Speed (national year ~21,000 files; history ~430,000): registering reads, hashes and
-archives with threads and deletes inbox copies in the background; batches are read,
+archives with threads and deletes staged copies in the background; batches are read,
 validated and loaded by worker processes (one per core, at most MAX_WORKERS), each batch
 in one transaction on the worker's own connection, so the loads of two batches overlap
 each other and the validation of the next ones. Numbering versions (supersession) is the
-one step two batches must not do at once: it runs under a transaction-level advisory
-lock, from just before it to the batch's commit.
+one step two batches must not do at once: it runs under a lock on landing.intake_lock
+(a table analysts cannot reach), from just before it to the batch's commit.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ MIN_FILES_PER_WORKER = 2_000
 WORKERS_ENV = "GRASSROOTS_INTAKE_WORKERS"
 REGISTER_BATCH_SIZE = 1_000
 REGISTER_THREADS = 4
-# Key of the advisory lock that makes batches number versions one at a time.
-SUPERSEDE_LOCK = 0x6772_7373  # "grss"
+# The table whose lock makes batches number versions one at a time: in schema landing,
+# which analysts cannot use, so no analyst can take it (an advisory key anyone could).
+SUPERSEDE_LOCK = "landing.intake_lock"
 # Accepted receipts over the planner's estimate by more than this share: the batch
 # analyzes the registry first (_statistics_are_stale).
 STALE_STATISTICS_SHARE = 0.1
@@ -729,7 +730,7 @@ def _supersede(cur, loaded_ids: list[int]) -> int:
         return 0
     # Two batches loading at once (worker processes) must not number the same key's
     # versions from two snapshots: one batch at a time from here to its commit.
-    cur.execute("select pg_advisory_xact_lock(%s)", (SUPERSEDE_LOCK,))
+    cur.execute(f"lock table {SUPERSEDE_LOCK} in exclusive mode")
     if _statistics_are_stale(cur):
         cur.execute("analyze landing.received_files")
     cur.execute(

@@ -18,7 +18,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -36,6 +35,27 @@ log = logging.getLogger(__name__)
 
 UNPRIVILEGED_USER = "nobody"
 BOOTSTRAP_SQL = Path(__file__).with_name("sql") / "warehouse.sql"
+
+# Airflow's metadata database is owned and used by its own login, never the superuser.
+AIRFLOW_ROLE = "grassroots_airflow"
+
+# Bounds of the analyst role (docs/operations.md, docs/analyst-guide.md): a forgotten or
+# runaway analyst session must not hold locks, memory, disk or connection slots the
+# night needs.
+ANALYST_STATEMENT_TIMEOUT = "5min"
+ANALYST_IDLE_IN_TRANSACTION_TIMEOUT = "5min"
+ANALYST_IDLE_SESSION_TIMEOUT = "30min"
+ANALYST_TEMP_FILE_LIMIT = "5GB"
+ANALYST_CONNECTION_LIMIT = 40
+# The embedded server's connection slots, and those only the pipeline's roles (members
+# of pg_use_reserved_connections, PostgreSQL 16+) may take once the others are used up.
+MAX_CONNECTIONS = 200
+RESERVED_CONNECTIONS = 20
+# A forgotten reader must not block the loader's DDL forever: it gives up (and Airflow
+# retries) instead.
+LOADER_LOCK_TIMEOUT = "10min"
+# Server-side powers no pipeline or analyst login may hold (COPY ... PROGRAM, files).
+SERVER_ACCESS_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
 
 
 class WarehouseError(RuntimeError):
@@ -71,6 +91,27 @@ def _server_user_can_reach(path: Path) -> bool:
     return probe.returncode == 0
 
 
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text`, readable by this user only from its first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a leftover partial file
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+
+
+def make_private(path: Path) -> None:
+    """Mode 0600 for a secrets file an older release wrote world-readable."""
+    if path.exists() and path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -102,12 +143,13 @@ class EmbeddedServer:
 
     def _state(self) -> dict:
         if self.state_file.exists():
+            # It holds the superuser's password.
+            make_private(self.state_file)
             return json.loads(self.state_file.read_text())
         return {}
 
     def _save_state(self, state: dict) -> None:
-        self.paths.postgres.mkdir(parents=True, exist_ok=True)
-        self.state_file.write_text(json.dumps(state, indent=2))
+        write_private(self.state_file, json.dumps(state, indent=2))
 
     # -- layout -------------------------------------------------------------------
     def _cluster_root(self) -> Path:
@@ -118,7 +160,9 @@ class EmbeddedServer:
         root.parent.mkdir(parents=True, exist_ok=True)
         if _is_root() and not _server_user_can_reach(root.parent):
             digest = hashlib.sha256(str(self.paths.home).encode()).hexdigest()[:12]
-            root = Path(tempfile.gettempdir()) / f"grassroots-{digest}"
+            # The system's temp dir, not TMPDIR: the product points that into the state
+            # folder, which is what `nobody` cannot reach here.
+            root = Path("/tmp") / f"grassroots-{digest}"
         return root
 
     def _bin_dir(self, cluster_root: Path) -> Path:
@@ -178,7 +222,8 @@ class EmbeddedServer:
         # of spilling to disk. A managed PostgreSQL is tuned by its operator.
         options = (
             f"-p {port} -h 127.0.0.1 -k {sockets} "
-            "-c max_connections=200 -c shared_buffers=1GB -c effective_cache_size=4GB "
+            f"-c max_connections={MAX_CONNECTIONS} -c reserved_connections={RESERVED_CONNECTIONS} "
+            "-c shared_buffers=1GB -c effective_cache_size=4GB "
             "-c work_mem=64MB -c maintenance_work_mem=512MB -c fsync=on"
         )
         self._run(
@@ -278,19 +323,19 @@ class Warehouse:
     # -- secrets for the pipeline's roles ---------------------------------------------
     def _role_passwords(self) -> dict[str, str]:
         file = self.paths.secrets
+        make_private(file)
         stored = json.loads(file.read_text()) if file.exists() else {}
         changed = False
         for role, env in (
             (LOADER_ROLE, "GRASSROOTS_LOADER_PASSWORD"),
             (ANALYST_ROLE, "GRASSROOTS_ANALYST_PASSWORD"),
+            (AIRFLOW_ROLE, "GRASSROOTS_AIRFLOW_DB_PASSWORD"),
         ):
             wanted = os.environ.get(env) or stored.get(role) or secrets.token_urlsafe(18)
             if stored.get(role) != wanted:
                 stored[role], changed = wanted, True
         if changed:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.touch(mode=0o600)
-            file.write_text(json.dumps(stored, indent=2))
+            write_private(file, json.dumps(stored, indent=2))
         return stored
 
     def start(self) -> None:
@@ -322,8 +367,9 @@ class Warehouse:
         return _with_user(self.admin_url(dbname), role, self._role_passwords()[role])
 
     def airflow_metadata_url(self) -> str:
-        """SQLAlchemy URL of Airflow's own database on the same server."""
-        return self.admin_url(AIRFLOW_DB).replace("postgresql://", "postgresql+psycopg2://", 1)
+        """SQLAlchemy URL of Airflow's own database on the same server, as its own role."""
+        url = self.url(AIRFLOW_ROLE, AIRFLOW_DB)
+        return url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def bootstrap(self) -> None:
         """Databases, roles, schemas and raw tables; safe to run again."""
@@ -332,22 +378,21 @@ class Warehouse:
 
         passwords = self._role_passwords()
         with psycopg.connect(self.admin_url("postgres"), autocommit=True) as admin:
-            for dbname in (WAREHOUSE_DB, AIRFLOW_DB):
+            for role in (LOADER_ROLE, ANALYST_ROLE, AIRFLOW_ROLE):
+                _ensure_login_role(admin, role, passwords[role])
+            for dbname, owner in ((WAREHOUSE_DB, None), (AIRFLOW_DB, AIRFLOW_ROLE)):
                 exists = admin.execute(
                     "select 1 from pg_database where datname = %s", (dbname,)
                 ).fetchone()
                 if not exists:
-                    admin.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
-            for role in (LOADER_ROLE, ANALYST_ROLE):
-                exists = admin.execute(
-                    "select 1 from pg_roles where rolname = %s", (role,)
-                ).fetchone()
-                verb = "alter" if exists else "create"
-                admin.execute(
-                    sql.SQL(verb + " role {} login password {}").format(
-                        sql.Identifier(role), sql.Literal(passwords[role])
-                    )
-                )
+                    create = sql.SQL("create database {}").format(sql.Identifier(dbname))
+                    if owner:
+                        create += sql.SQL(" owner {}").format(sql.Identifier(owner))
+                    admin.execute(create)
+            _bound_analyst(admin)
+            _reserve_pipeline_slots(admin)
+        with psycopg.connect(self.admin_url(AIRFLOW_DB), autocommit=True) as airflow:
+            _hand_over_airflow_database(airflow)
         with psycopg.connect(self.admin_url(WAREHOUSE_DB), autocommit=True) as conn:
             script = BOOTSTRAP_SQL.read_text().format(loader=LOADER_ROLE, analyst=ANALYST_ROLE)
             conn.execute(script)
@@ -359,13 +404,127 @@ class Warehouse:
                     "alter default privileges for role {loader} in schema marts"
                     " grant select on tables to {analyst};"
                     "grant select on all tables in schema marts to {analyst};"
-                    # A forgotten analyst transaction must not block the nightly table
-                    # swaps forever: the loader gives up (and Airflow retries) instead.
-                    "alter role {loader} set lock_timeout = '10min';"
-                    "alter role {analyst} set idle_in_transaction_session_timeout = '30min';"
+                    "alter role {loader} set lock_timeout = {lock_timeout};"
                 ).format(
                     db=sql.Identifier(WAREHOUSE_DB),
                     analyst=sql.Identifier(ANALYST_ROLE),
                     loader=sql.Identifier(LOADER_ROLE),
+                    lock_timeout=sql.Literal(LOADER_LOCK_TIMEOUT),
                 )
             )
+
+
+def _ensure_login_role(admin, role: str, password: str) -> None:
+    """A plain login: no superuser, no role or database creation, no server files or
+    programs (COPY ... PROGRAM), whatever an older release or an operator gave it."""
+    from psycopg import sql
+
+    row = admin.execute("select rolsuper from pg_roles where rolname = %s", (role,)).fetchone()
+    verb = "alter" if row else "create"
+    # NOSUPERUSER is only said when needed: a managed server's admin may not say it.
+    attributes = " nosuperuser" if row and row[0] else ""
+    admin.execute(
+        sql.SQL(verb + " role {} login" + attributes + " password {}").format(
+            sql.Identifier(role), sql.Literal(password)
+        )
+    )
+    for granted in SERVER_ACCESS_ROLES:
+        member = admin.execute(
+            "select 1 from pg_auth_members m join pg_roles r on r.oid = m.roleid"
+            " join pg_roles u on u.oid = m.member where r.rolname = %s and u.rolname = %s",
+            (granted, role),
+        ).fetchone()
+        if member:
+            admin.execute(
+                sql.SQL("revoke {} from {}").format(sql.Identifier(granted), sql.Identifier(role))
+            )
+
+
+def _bound_analyst(admin) -> None:
+    import psycopg
+    from psycopg import sql
+
+    analyst = sql.Identifier(ANALYST_ROLE)
+    admin.execute(
+        sql.SQL("alter role {} connection limit {}").format(
+            analyst, sql.Literal(ANALYST_CONNECTION_LIMIT)
+        )
+    )
+    for setting, value in (
+        ("statement_timeout", ANALYST_STATEMENT_TIMEOUT),
+        ("idle_in_transaction_session_timeout", ANALYST_IDLE_IN_TRANSACTION_TIMEOUT),
+        ("idle_session_timeout", ANALYST_IDLE_SESSION_TIMEOUT),
+        ("temp_file_limit", ANALYST_TEMP_FILE_LIMIT),
+    ):
+        try:
+            admin.execute(
+                sql.SQL("alter role {} set {} = {}").format(
+                    analyst, sql.Identifier(setting), sql.Literal(value)
+                )
+            )
+        except psycopg.errors.InsufficientPrivilege:
+            # temp_file_limit is a superuser setting: a managed server's operator sets it.
+            log.warning(
+                "could not set %s for %s: set it as the server's operator", setting, ANALYST_ROLE
+            )
+
+
+def _reserve_pipeline_slots(admin) -> None:
+    """Let the loader and Airflow take the reserved_connections slots (PostgreSQL 16+;
+    the embedded server reserves RESERVED_CONNECTIONS, an external one what its
+    operator configured)."""
+    from psycopg import sql
+
+    if not admin.execute(
+        "select 1 from pg_roles where rolname = 'pg_use_reserved_connections'"
+    ).fetchone():
+        return
+    for role in (LOADER_ROLE, AIRFLOW_ROLE):
+        admin.execute(
+            sql.SQL("grant pg_use_reserved_connections to {}").format(sql.Identifier(role))
+        )
+
+
+def _hand_over_airflow_database(airflow) -> None:
+    """Airflow's database, its public schema and every object in it belong to
+    AIRFLOW_ROLE: `airflow db migrate` runs as that role, also on a database an older
+    release created and migrated as the superuser."""
+    from psycopg import sql
+
+    role = sql.Identifier(AIRFLOW_ROLE)
+    airflow.execute(
+        sql.SQL("alter database {} owner to {}").format(sql.Identifier(AIRFLOW_DB), role)
+    )
+    airflow.execute(sql.SQL("alter schema public owner to {}").format(role))
+    # Tables first: their sequences, indexes and row types follow them.
+    objects = airflow.execute(
+        """
+        select kind, name from (
+            select case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
+                                  when 'S' then 'sequence' else 'table' end as kind,
+                   format('public.%%I', c.relname) as name,
+                   c.relkind = 'S' as later
+            from pg_class c
+            where c.relnamespace = 'public'::regnamespace
+              and c.relkind in ('r', 'p', 'v', 'm', 'S')
+              and c.relowner <> %(role)s::regrole
+            union all
+            select 'type', format('public.%%I', t.typname), true
+            from pg_type t
+            where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd')
+              and t.typowner <> %(role)s::regrole
+        ) as owned order by later, name
+        """,
+        {"role": AIRFLOW_ROLE},
+    ).fetchall()
+    for kind, name in objects:
+        # A sequence of a table's column has moved with its table.
+        if (
+            kind == "sequence"
+            and airflow.execute(
+                "select relowner = %s::regrole from pg_class where oid = %s::regclass",
+                (AIRFLOW_ROLE, name),
+            ).fetchone()[0]
+        ):
+            continue
+        airflow.execute(sql.SQL("alter " + kind + " " + name + " owner to {}").format(role))

@@ -46,16 +46,29 @@ def private_dir(path: Path, mode: int = PRIVATE_DIR_MODE, *, public_parents=Fals
 
 
 def write_private(path: Path, data: str | bytes) -> Path:
-    """Write a file 0600 from its creation, atomically (a temporary name, then rename):
-    a reader never sees it half written, nor readable by others for an instant."""
+    """Replace `path` with `data`, readable by this user only from its first byte, and
+    atomically (a temporary name, then rename): a reader never sees it half written."""
     path = Path(path)
+    if not path.parent.is_dir():
+        private_dir(path.parent)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-    os.chmod(partial, PRIVATE_FILE_MODE)  # O_CREAT's mode does not apply to an old file
-    partial.replace(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    fd = os.open(partial, flags, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # O_CREAT's mode does not apply to a leftover
+        with os.fdopen(fd, "wb") as out:
+            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
     return path
+
+
+def make_private(path: Path) -> None:
+    """Mode 0600 for a file an older release wrote readable by others."""
+    if path.exists() and path.stat().st_mode & 0o077:
+        path.chmod(PRIVATE_FILE_MODE)
 
 
 def secure_state_folder(home: Path, server_passage: bool) -> None:

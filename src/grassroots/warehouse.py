@@ -30,6 +30,7 @@ from grassroots.config import (
     Paths,
     paths,
 )
+from grassroots.files import make_private, write_private
 
 log = logging.getLogger(__name__)
 
@@ -89,27 +90,6 @@ def _server_user_can_reach(path: Path) -> bool:
         return True
     probe = subprocess.run(_as_server_user(["test", "-x", str(path)]), check=False)
     return probe.returncode == 0
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace `path` with `text`, readable by this user only from its first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a leftover partial file
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    os.replace(partial, path)
-
-
-def make_private(path: Path) -> None:
-    """Mode 0600 for a secrets file an older release wrote world-readable."""
-    if path.exists() and path.stat().st_mode & 0o077:
-        path.chmod(0o600)
 
 
 def _free_port() -> int:

@@ -102,10 +102,10 @@ class IntakeSummary:
 
 
 def inbox_path(inbox: str | os.PathLike):
-    """A local folder as pathlib.Path; a URL (s3://, gs://, file://...) as ObjectStoragePath.
+    """A local folder as pathlib.Path; a URL (file://...) as Airflow's ObjectStoragePath.
 
-    Object storage goes through Airflow's ObjectStoragePath, so a deployment points the
-    inbox at a bucket by configuration alone (credentials from an Airflow connection).
+    Only file:// is tested and documented: s3:// or gs:// would need the Amazon or
+    Google provider, which the lock does not hold.
     """
     text = str(inbox)
     if "://" in text:

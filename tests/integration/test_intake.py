@@ -222,7 +222,7 @@ def test_two_versions_in_one_batch_keep_only_the_newest_current(empty_warehouse,
 
 
 def test_inbox_may_be_object_storage(empty_warehouse, tmp_path):
-    """A URL inbox goes through Airflow's ObjectStoragePath (file:// here, s3:// in production)."""
+    """A file:// inbox goes through Airflow's ObjectStoragePath."""
     inbox = tmp_path / "bucket"
     inbox.mkdir()
     (inbox / "dv.csv").write_text(_dv(100), encoding="utf-8")

@@ -142,6 +142,12 @@ def _demo(args) -> int:
     return print_demo_report()
 
 
+def _deploy_init(args) -> int:
+    from grassroots.deploy import deploy_init
+
+    return deploy_init()
+
+
 def _registry_build(args) -> int:
     from grassroots.registry_build import build_registry
 
@@ -212,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "setup", help="start the warehouse, migrate Airflow, parse dbt"
     ).set_defaults(handler=_setup)
+    commands.add_parser(
+        "deploy-init", help="a container deployment's init step (docker/): setup + admin login"
+    ).set_defaults(handler=_deploy_init)
 
     run = commands.add_parser("run", help="trigger one run of the nightly DAG now")
     run.add_argument(

@@ -129,6 +129,8 @@ def _env_file(folder: Path) -> dict[str, str]:
         "POSTGRES_HOST": "127.0.0.1",
         "REDIS_HOST": "127.0.0.1",
         "API_SERVER_HOST": "127.0.0.1",
+        # On the host's network the API server listens on the loopback only.
+        "API_SERVER_LISTEN": "127.0.0.1",
         "POSTGRES_PORT": str(free_port()),
         "REDIS_PORT": str(free_port()),
         "API_SERVER_PORT": str(free_port()),

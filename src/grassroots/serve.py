@@ -112,8 +112,10 @@ def serve_env(env: dict[str, str], host: str, port: int) -> dict[str, str]:
     defaults = {
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{ui_url(host, port)}execution/",
         "AIRFLOW__API__BASE_URL": ui_url(host, port),
-        # Two cores are enough for one server: one API worker process.
+        # One server: one API worker process, and as many tasks at once as it has cores
+        # (each task process parses the DAG and dbt's project: more only thrash).
         "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__CORE__PARALLELISM": str(max(2, os.cpu_count() or 2)),
     }
     for key, value in defaults.items():
         served.setdefault(key, value)

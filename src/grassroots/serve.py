@@ -265,6 +265,19 @@ class Supervisor:
             self._write_state(stopped=True)
 
     def _run(self) -> int:
+        env, watch_postgres = self._prepare()
+        if self.stopping.is_set():
+            return 0
+        for component in self.components.values():
+            self.say(f"starting {component.name} (log: {component.log_path})")
+            component.start(env)
+        self._write_state()
+        threading.Thread(target=self._when_ready, args=(env,), daemon=True).start()
+        return self._supervise(env, watch_postgres)
+
+    def _prepare(self) -> tuple[dict[str, str], bool]:
+        """Setup, then the components to start: (their environment, whether to watch
+        the embedded PostgreSQL)."""
         from grassroots.runtime import setup
         from grassroots.warehouse import Warehouse
 
@@ -275,8 +288,6 @@ class Supervisor:
         self._in_setup = True
         env = setup(self.warehouse, quiet=True, progress=lambda line: self.say("  " + line))
         self._in_setup = False
-        if self.stopping.is_set():
-            return 0
         self.postgres["started_at"] = time.time()
         env = serve_env(env, self.host, self.port)
         log_dir = private_dir(paths().home / "logs")
@@ -286,18 +297,16 @@ class Supervisor:
             self.components[name] = Component(
                 name, [airflow, name, *extra], log_dir / f"{name}.log"
             )
-        for component in self.components.values():
-            self.say(f"starting {component.name} (log: {component.log_path})")
-            component.start(env)
-        self._write_state()
-        threading.Thread(target=self._when_ready, args=(env,), daemon=True).start()
+        return env, embedded
+
+    def _supervise(self, env: dict[str, str], watch_postgres: bool) -> int:
         last_postgres_check = time.monotonic()
         while not self.stopping.is_set():
             self._reap_orphans()
             changed = False
             for component in self.components.values():
                 changed |= self._watch(component, env)
-            if embedded and time.monotonic() - last_postgres_check >= POSTGRES_CHECK_EVERY:
+            if watch_postgres and time.monotonic() - last_postgres_check >= POSTGRES_CHECK_EVERY:
                 last_postgres_check = time.monotonic()
                 changed |= self._watch_postgres()
             if self.failure:

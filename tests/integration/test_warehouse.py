@@ -10,11 +10,12 @@ pytestmark = pytest.mark.integration
 
 def test_psql_accepts_the_printed_urls(warehouse):
     for role in ("loader", "analyst"):
+        command = [".venv/bin/grassroots", "warehouse", "url", "--role", role]
+        masked = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        # Secrets are printed only when asked for.
+        assert ":***@" in masked and warehouse.url() not in masked
         url = subprocess.run(
-            [".venv/bin/grassroots", "warehouse", "url", "--role", role],
-            capture_output=True,
-            text=True,
-            check=True,
+            [*command, "--show-password"], capture_output=True, text=True, check=True
         ).stdout.strip()
         who = subprocess.run(
             ["psql", url, "-Atc", "select current_user"], capture_output=True, text=True, check=True

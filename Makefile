@@ -16,7 +16,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --index-url https://pypi.org/simple "uv==0.13.*"
+	$(TOOLS)/bin/pip install --quiet "uv==0.13.*"
 
 # The lock file pins every package; --compile-bytecode because without .pyc files
 # Airflow takes seconds longer to import in every task.

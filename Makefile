@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE :=
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install demo test lint unit integration e2e docs clean stop bench bench-quick
+.PHONY: install demo test test-deploy lint unit integration e2e docs clean stop bench bench-quick
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -36,7 +36,12 @@ lint: install
 
 # The tests start their own warehouse in .state/test-home; the demo's .state is untouched.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not deploy"
+
+# The compose deployment (docker/) built and run here with the host's dockerd: root only,
+# Docker and debootstrap from Debian's packages (.ci/run installs them and starts dockerd).
+test-deploy: install
+	$(BIN)/pytest -m deploy tests/deploy
 
 unit: install
 	$(BIN)/pytest -m unit

@@ -11,10 +11,13 @@ the demo's):
            (--night-files N: N new files instead of 1 %, e.g. the same night on a year's
            warehouse and on the history's)
 
-Per scenario: register; read+parse, validate and load (summed over the intake's worker
-processes, which each take whole batches), waiting for batches (process_pending's own
-timings); intake = wall time of process_pending (read + validate + load, the issue's
-target: within 3x the floor); dbt build; total. The FLOOR is measured on the same files
+Per scenario: register; plan the batches and run them as the DAG's mapped load_batch
+tasks run on LocalExecutor: each batch in a process of its own (imports and registry
+included), --parallel at once (default GRASSROOTS_INTAKE_PARALLEL, 2; 1: every batch in
+this process, intake.process_pending); read+parse, validate and load summed over the
+batches (they overlap), waiting for batches; intake = wall time from the plan to the
+last batch (read + validate + load, the issue's target: within 3x the floor); dbt
+build; total. The FLOOR is measured on the same files
 in the same run: stdlib csv (python-calamine for the XLSX share) + one COPY per form into
 plain text tables.
 Generation is not timed, nor the one-off import of Great Expectations (printed apart).
@@ -163,11 +166,44 @@ def floor(files: list[Path], url: str) -> dict[str, float]:
 # --- scenarios --------------------------------------------------------------------------
 
 
+BATCH_TASK = """
+import json, os, sys
+from grassroots.pipeline import load_intake_batch
+print(json.dumps(load_intake_batch(os.environ["BENCH_DSN"], json.loads(sys.argv[1]), "bench")))
+"""
+
+
+def batches_side_by_side(conn, url: str, batch_size, parallel, timings) -> intake.IntakeSummary:
+    """The plan, then each batch in a process of its own (what a load_batch task is on
+    LocalExecutor: a process that imports the product and loads the registry), at most
+    `parallel` at once. timings gets the batches' stages summed, `wait` and `batches`."""
+    batches = intake.plan_pending(conn, paths().quarantine, batch_size, parallel)
+    timings["batches"] = len(batches)
+    summary = intake.IntakeSummary()
+    waiting = list(batches)
+    running: list[subprocess.Popen] = []
+    while waiting or running:
+        while waiting and len(running) < intake.parallel_batches(parallel):
+            batch = json.dumps(waiting.pop(0).as_dict())
+            command = [sys.executable, "-c", BATCH_TASK, batch]
+            env = {**os.environ, "BENCH_DSN": url}  # not on the command line (ps)
+            running.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True))
+        with timed("wait"):
+            done = running.pop(0)
+            out, _ = done.communicate()
+        if done.returncode != 0:
+            raise RuntimeError(f"a batch failed (exit {done.returncode})")
+        result = json.loads(out.strip().splitlines()[-1])
+        _add(timings, result.pop("seconds"))
+        summary.add(intake.IntakeSummary(**result))
+    return summary
+
+
 def intake_run(
     inbox: Path,
     url: str,
     profile: Path | None = None,
-    workers=None,
+    parallel=None,
     skip_dbt=False,
     batch_size: int | None = None,
     idle_dbt=False,
@@ -188,14 +224,12 @@ def intake_run(
         inner: dict[str, float] = {}
         cpu = time.process_time()
         with timed("process"):
-            summary = intake.process_pending(
-                conn,
-                paths().quarantine,
-                "bench",
-                batch_size=batch_size or intake.BATCH_SIZE,
-                workers=workers,
-                timings=inner,
-            )
+            if intake.parallel_batches(parallel) == 1:
+                summary = intake.process_pending(
+                    conn, paths().quarantine, "bench", batch_size=batch_size, timings=inner
+                )
+            else:
+                summary = batches_side_by_side(conn, url, batch_size, parallel, inner)
         TIMES["main_cpu"] += time.process_time() - cpu
         _add(TIMES, inner)
         if profiler:
@@ -217,13 +251,14 @@ def intake_run(
                 dbt_build()
             idle_nodes = dbt_nodes()
     stages = dict(TIMES)
-    # Batches (read, validate, load) run in worker processes, overlapping each other:
-    # this process's own time is waiting for the next batch + the rest ("other").
+    # Batches (read, validate, load) run in processes of their own, overlapping each
+    # other: this process's own time is waiting for batches + the rest ("other").
     stages["other"] = stages.get("process", 0.0) - stages.get("wait", 0.0)
     stages["intake"] = intake_seconds
     stages["total"] = intake_seconds + stages.get("dbt", 0.0)
     return {
-        "workers": intake.intake_workers(workers),
+        "parallel": intake.parallel_batches(parallel),
+        "batches": inner.get("batches"),
         "files": len(files),
         "registered": registered.registered,
         "summary": summary.as_dict(),
@@ -262,7 +297,7 @@ def scenario(name, inbox, url, args, *, fresh: bool, idle_dbt: bool = False, ski
         inbox,
         url,
         profile,
-        args.workers,
+        args.parallel,
         args.skip_dbt if skip_dbt is None else skip_dbt,
         args.batch_size,
         idle_dbt=idle_dbt,
@@ -281,15 +316,16 @@ def print_result(result: dict) -> None:
     print(
         f"\n== {result['name']}: {result['files']} files, {f['rows']} rows, "
         f"{result['summary'].get('loaded')} loaded, {result['summary'].get('quarantined')}"
-        f" quarantined, dbt exit {result['dbt_exit']}, {result['workers']} intake worker(s)"
+        f" quarantined, dbt exit {result['dbt_exit']}, {result['batches']} batches,"
+        f" {result['parallel']} at once"
     )
     print(f"  {'stage':<22}{'seconds':>9}   floor")
     rows = [
         ("register", "register", ""),
-        ("  read+parse (workers)", "parse", f"read {f['read']:.1f}"),
-        ("  validate (workers)", "validate", ""),
-        ("  CPU of read+validate", "worker_cpu", ""),
-        ("  load (workers)", "load", f"COPY {f['copy']:.1f}"),
+        ("  read+parse (batches)", "parse", f"read {f['read']:.1f}"),
+        ("  validate (batches)", "validate", ""),
+        ("  CPU of read+validate", "cpu", ""),
+        ("  load (batches)", "load", f"COPY {f['copy']:.1f}"),
         ("  waiting for batches", "wait", ""),
         ("  other", "other", ""),
         ("  CPU of this process", "main_cpu", ""),
@@ -313,7 +349,7 @@ def print_result(result: dict) -> None:
     for node, seconds, rows_affected in result.get("dbt_slowest_nodes", [])[:5]:
         print(f"    dbt {node[:60]:<60}{seconds:>7.1f} s  {rows_affected or ''}")
     print(
-        "  (worker stages are summed over workers and overlap each other; the intake row"
+        "  (batch stages are summed over batches and overlap each other; the intake row"
         " is wall time)"
     )
     print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -376,7 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the intake")
     parser.add_argument("--work", type=Path, default=REPO / ".state" / "bench-data")
     parser.add_argument(
-        "--workers", type=int, default=None, help="intake worker processes (default: cores, max 2)"
+        "--parallel",
+        type=int,
+        default=None,
+        help="batches loaded at once, each in a process of its own (default"
+        " GRASSROOTS_INTAKE_PARALLEL, 2; 1: all in this process)",
     )
     parser.add_argument("--skip-dbt", action="store_true", help="intake only")
     parser.add_argument(

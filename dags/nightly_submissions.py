@@ -1,10 +1,11 @@
 """Nightly intake of the units' submissions and the warehouse build.
 
-discover (take the inbox's files into private staging) -> register -> parse, validate
-(Great Expectations), load or quarantine -> in parallel: dbt build (one task per model,
-via cosmos); cross checks X1-X4, P1-P6 (GX SQL expectations in PostgreSQL) -> GX Data
-Docs of the run; data-quality summary -> the nightly digests (after all of them,
-whatever their outcome).
+discover (take the inbox's files into private staging) -> register -> plan_batches ->
+load_batch, one mapped task per batch (parse, validate with Great Expectations, load or
+quarantine; any worker takes any batch, GRASSROOTS_INTAKE_PARALLEL at once) ->
+intake_summary -> in parallel: dbt build (one task per model, via cosmos); cross checks
+X1-X4, P1-P6 (GX SQL expectations in PostgreSQL) -> GX Data Docs of the run;
+data-quality summary -> the nightly digests (after all of them, whatever their outcome).
 Logic lives in the grassroots package; this file only wires it.
 """
 
@@ -17,6 +18,7 @@ from airflow.sdk import Asset, Connection, Param, dag, task
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from grassroots.config import SMTP_CONN_ID
+from grassroots.intake import parallel_batches
 from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group, warehouse_dsn
 
 RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")
@@ -50,11 +52,33 @@ def nightly_submissions():
 
         return register_files(warehouse_dsn(), discovered, run_id)
 
-    @task(outlets=[RAW_SUBMISSIONS])
-    def parse_validate_load(registered: dict, run_id=None) -> dict:
-        from grassroots.pipeline import parse_validate_load
+    @task
+    def plan_batches(registered: dict) -> list[dict]:
+        from grassroots.pipeline import plan_intake
 
-        return parse_validate_load(warehouse_dsn(), run_id)
+        return plan_intake(warehouse_dsn())
+
+    # One task per batch, for any worker; a retry (or a second attempt running at once)
+    # loads only the batch's files still 'received' (intake.run_batch).
+    @task(
+        max_active_tis_per_dagrun=parallel_batches(),
+        map_index_template="{{ batch_label }}",
+    )
+    def load_batch(batch: dict, run_id=None) -> dict:
+        from airflow.sdk import get_current_context
+
+        from grassroots.intake import Batch
+        from grassroots.pipeline import load_intake_batch
+
+        get_current_context()["batch_label"] = Batch.of(batch).label()
+        return load_intake_batch(warehouse_dsn(), batch, run_id)
+
+    # No batch (an empty night) skips load_batch; the night goes on.
+    @task(outlets=[RAW_SUBMISSIONS], trigger_rule="none_failed")
+    def intake_summary(summaries=None) -> dict:
+        from grassroots.pipeline import sum_intake
+
+        return sum_intake(summaries)
 
     @task
     def cross_checks(loaded: dict, run_id=None) -> dict:
@@ -66,7 +90,7 @@ def nightly_submissions():
     def data_docs(checked: dict, run_id=None) -> dict:
         from grassroots.pipeline import build_data_docs
 
-        return build_data_docs(run_id)
+        return build_data_docs(warehouse_dsn(), run_id)
 
     @task
     def quality_summary(run_id=None) -> dict:
@@ -104,7 +128,8 @@ def nightly_submissions():
     def night_failed() -> None:
         raise RuntimeError("a task of the nightly run failed (digests were still sent)")
 
-    loaded = parse_validate_load(register(discover()))
+    batches = load_batch.expand(batch=plan_batches(register(discover())))
+    loaded = intake_summary(batches)
     checked = cross_checks(loaded)
     build = dbt_task_group()
     summary = quality_summary()
@@ -113,7 +138,7 @@ def nightly_submissions():
     # The digests wait for the build and the checks but run even when one failed.
     digests = send_digests()
     [build, checked, summary] >> digests
-    [loaded, build, checked, summary, docs, digests] >> night_failed()
+    [batches, loaded, build, checked, summary, docs, digests] >> night_failed()
 
 
 nightly_submissions()

@@ -53,8 +53,8 @@ def reset_intake(wh) -> None:
     with psycopg.connect(wh.url()) as conn:
         conn.execute(
             f"truncate {', '.join(RAW_TABLES)}, landing.validation_findings,"
-            " landing.overdue_alerts, landing.inbox_skipped, landing.received_files"
-            " restart identity cascade"
+            " landing.overdue_alerts, landing.inbox_skipped, landing.validation_results,"
+            " landing.received_files restart identity cascade"
         )
         built = conn.execute(
             "select table_name from unnest(%s::text[]) as table_name"

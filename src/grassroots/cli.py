@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -53,12 +54,35 @@ def _masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def _setup(args) -> int:
     from grassroots.runtime import setup
 
-    setup(quiet=True)
+    setup(quiet=True, progress=_say)
     print("warehouse, Airflow metadata database and dbt manifest are ready")
     return 0
+
+
+def _serve(args) -> int:
+    from grassroots import serve
+
+    if args.action == "status":
+        return serve.status(_say)
+    if args.action == "stop":
+        return serve.stop(say=_say)
+    if args.action == "password":
+        print(serve.admin_password())
+        return 0
+    if args.detach:
+        return serve.detach(args.host, args.port, say=_say)
+    try:
+        return serve.Supervisor(args.host, args.port, say=_say).run()
+    except serve.ServeError as error:
+        print(error, file=sys.stderr)
+        return 1
 
 
 def trigger_run(inbox: Path | None, *, verbose: bool = True, dag_id: str = DAG_ID) -> int:
@@ -142,6 +166,12 @@ def _demo(args) -> int:
     return print_demo_report()
 
 
+def _deploy_init(args) -> int:
+    from grassroots.deploy import deploy_init
+
+    return deploy_init()
+
+
 def _registry_build(args) -> int:
     from grassroots.registry_build import build_registry
 
@@ -212,6 +242,38 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "setup", help="start the warehouse, migrate Airflow, parse dbt"
     ).set_defaults(handler=_setup)
+    commands.add_parser(
+        "deploy-init", help="a container deployment's init step (docker/): setup + admin login"
+    ).set_defaults(handler=_deploy_init)
+
+    from grassroots.serve import DEFAULT_HOST, DEFAULT_PORT
+
+    serve = commands.add_parser(
+        "serve",
+        help="run Airflow (scheduler, DAG processor, triggerer, API server and UI), supervised",
+        description="Without an action: run in the foreground until Ctrl-C or SIGTERM.",
+    )
+    serve.add_argument(
+        "action",
+        nargs="?",
+        choices=["status", "stop", "password"],
+        help="status: each component; stop: stop a running serve; password: the UI admin's",
+    )
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("GRASSROOTS_API_HOST") or DEFAULT_HOST,
+        help=f"address of the API server and UI (default GRASSROOTS_API_HOST or {DEFAULT_HOST})",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRASSROOTS_API_PORT") or DEFAULT_PORT),
+        help=f"port of the API server and UI (default GRASSROOTS_API_PORT or {DEFAULT_PORT})",
+    )
+    serve.add_argument(
+        "--detach", action="store_true", help="run in the background (stop: grassroots serve stop)"
+    )
+    serve.set_defaults(handler=_serve)
 
     run = commands.add_parser("run", help="trigger one run of the nightly DAG now")
     run.add_argument(

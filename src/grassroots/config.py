@@ -1,8 +1,9 @@
 """Where things live, read from the environment once.
 
 GRASSROOTS_HOME       state folder (embedded PostgreSQL, Airflow home, archive,
-                      quarantine, inbox); default <repo>/.state, git-ignored.
-GRASSROOTS_INBOX      folder (or object-storage URL) the nightly run reads; default
+                      quarantine, staging, inbox); default <repo>/.state, git-ignored.
+                      Workers on several machines mount it as one shared path.
+GRASSROOTS_INBOX      folder the nightly run reads (or a file:// URL); default
                       <home>/inbox.
 GRASSROOTS_WAREHOUSE_URL  an external PostgreSQL (admin URL) instead of the embedded one.
 """

@@ -1,12 +1,14 @@
 """Great Expectations Data Docs for each nightly run, built off the load's critical path.
 
-The cross checks keep their GX validation result as JSON under
-<GRASSROOTS_HOME>/validation_results/<run>/; a separate DAG task (after the load) reads
-every stored result of the run back into an ephemeral GX context and lets GX's own site
-builder write the HTML site to <GRASSROOTS_HOME>/data_docs/<run>/ (index.html, one page
-per validation, one page per expectation suite: the committed form suites and the cross
-checks). The digest links to that index: GRASSROOTS_DATA_DOCS_URL, when set, is the
-address the data_docs folder is published under; otherwise a file:// link.
+Every intake batch and the cross checks keep their GX validation results in the
+warehouse (landing.validation_results, grassroots.validation.stored_results), so the
+data_docs task finds them on whatever worker it runs. It reads every stored result of
+the run back into an ephemeral GX context and lets GX's own site builder write the HTML
+site to <GRASSROOTS_HOME>/data_docs/<run>/ (index.html, one page per validation, one
+page per expectation suite: the committed form suites and the cross checks). The digest
+links to that index: GRASSROOTS_DATA_DOCS_URL, when set, is the address the data_docs
+folder is published under; otherwise a file:// link (GRASSROOTS_HOME is a path every
+worker mounts).
 
 Each night's site is about 4 MB: after building, sites and stored results of runs older
 than GRASSROOTS_DATA_DOCS_KEEP_DAYS (default 90; 0 keeps everything) are removed.
@@ -14,7 +16,6 @@ than GRASSROOTS_DATA_DOCS_KEEP_DAYS (default 90; 0 keeps everything) are removed
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -24,7 +25,8 @@ from pathlib import Path
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 from grassroots.config import paths
-from grassroots.validation.cross_checks import results_dir, safe_name
+from grassroots.validation import stored_results
+from grassroots.validation.cross_checks import safe_name
 
 log = logging.getLogger(__name__)
 SITE_NAME = "grassroots_night"
@@ -51,9 +53,11 @@ def _suites():
     return found
 
 
-def build_data_docs(run_id: str) -> dict:
-    """Render the run's stored validation results (and the suites) as a static site."""
+def build_data_docs(run_id: str, dsn: str | None = None) -> dict:
+    """Render the run's validation results stored in the warehouse at `dsn` (and the
+    suites) as a static site; with no dsn, the suites alone. Then prune old runs."""
     import great_expectations as gx
+    import psycopg
     from great_expectations.core.expectation_validation_result import (
         ExpectationSuiteValidationResultSchema,
     )
@@ -80,19 +84,28 @@ def build_data_docs(run_id: str) -> dict:
     for suite in _suites():
         context.suites.add(suite)
     schema = ExpectationSuiteValidationResultSchema()
-    stored = sorted(results_dir(run_id).glob("*.json")) if results_dir(run_id).exists() else []
-    for path in stored:
-        result = schema.load(json.loads(path.read_text(encoding="utf-8")))
+    stored = []
+    if dsn is not None:
+        with psycopg.connect(dsn) as conn:
+            stored = stored_results.load(conn, run_id)
+    for name, document in stored:
+        result = schema.load(document)
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
             run_id=RunIdentifier(run_name=safe_name(run_id)),
-            batch_identifier=path.stem,
+            batch_identifier=name,
         )
         context.validation_results_store.set(key, result)
     context.build_data_docs(site_names=[SITE_NAME])
     index = target / "index.html"
     log.info("data docs for run %s: %d validation results -> %s", run_id, len(stored), index)
     pruned = prune_old_runs(keep=safe_name(run_id))
+    if dsn is not None and keep_days() > 0:
+        with psycopg.connect(dsn) as conn:
+            pruned_results = stored_results.prune(conn, keep_days(), keep=run_id)
+        if pruned_results:
+            log.info("data docs: removed the stored results of %d runs", len(pruned_results))
+        pruned = sorted(set(pruned) | {safe_name(r) for r in pruned_results})
     return {
         "index": str(index),
         "validations": len(stored),
@@ -106,8 +119,10 @@ def keep_days() -> int:
 
 
 def prune_old_runs(keep: str | None = None, now: float | None = None) -> list[str]:
-    """Remove the Data Docs sites and stored results of runs older than keep_days()
-    (by folder modification time), never the run named `keep`. Returns the runs removed."""
+    """Remove the Data Docs sites of runs older than keep_days() (by folder modification
+    time), never the run named `keep`, and the folders of validation results older
+    releases kept on disk. Returns the runs removed. (The stored results in the
+    warehouse are pruned by build_data_docs, stored_results.prune.)"""
     days = keep_days()
     if days <= 0:
         return []

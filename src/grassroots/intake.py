@@ -2,20 +2,25 @@
 
 discover (take the inbox's files into the private staging folder: grassroots.inbox) ->
 register (hash, archive read-only, registry row; the staged copy is removed only once
-registry and archive hold the file) -> per batch: parse, validate (one GX run per form
-per batch), load (one COPY per form per batch) and quarantine.
+registry and archive hold the file) -> plan the batches of the registered files
+(plan_pending) -> per batch (run_batch): claim its files, parse, validate (one GX run
+per form per batch), load (one COPY per form per batch) and quarantine.
 
-A batch is loaded in one transaction together with the status of its files, so a
-file is either completely loaded or not at all. If a batch fails, it is retried file
-by file, so one bad file cannot hold back the others.
+In the nightly DAG each batch is its own mapped Airflow task (`load_batch`), which any
+worker can take: a batch is described by a file-id range and a hash slot (Batch), not a
+list of ids, so the plan stays small enough for an XCom. A batch claims its files that
+are still 'received' (`select ... for update skip locked`) and loads them in the same
+transaction, together with their statuses, versions and GX results: a file is either
+completely loaded or not at all, an attempt that dies leaves its files to the retry, and
+two attempts of one batch never load a file twice. If the load fails, it is retried in
+halves down to single files (savepoints), so one bad file cannot hold back the others.
+process_pending runs the same plan and batches one after another in one process (the
+CLI, the tests, the benchmark).
 
-Speed (national year ~21,000 files; history ~430,000): registering reads, hashes and
-archives with threads and deletes staged copies in the background; batches are read,
-validated and loaded by worker processes (one per core, at most MAX_WORKERS), each batch
-in one transaction on the worker's own connection, so the loads of two batches overlap
-each other and the validation of the next ones. Numbering versions (supersession) is the
-one step two batches must not do at once: it runs under a lock on landing.intake_lock
-(a table analysts cannot reach), from just before it to the batch's commit.
+Numbering versions (supersession) is the one step two batches must not do at once: it
+runs under a lock on landing.intake_lock (a table analysts cannot reach), from just
+before it to the batch's commit. Registering reads, hashes and archives with threads
+and deletes staged copies in the background.
 """
 
 from __future__ import annotations
@@ -25,9 +30,7 @@ import hashlib
 import io
 import logging
 import os
-import random
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -45,12 +48,17 @@ from grassroots.reader import ParsedFile, parse_content
 
 log = logging.getLogger(__name__)
 
-# One GX run per form per batch costs ~0.5 s whatever its size: batches are large.
+# How registered files are cut into batches (plan_batches), in one place.
+# One GX run per form per batch costs ~0.5 s whatever its size, and each batch is an
+# Airflow task (a process, imports, the registry): batches are large.
 BATCH_SIZE = 25_000
-# Worker processes read and validate batches while this process loads (2-core machine).
-MAX_WORKERS = 2
-MIN_FILES_PER_WORKER = 2_000
-WORKERS_ENV = "GRASSROOTS_INTAKE_WORKERS"
+BATCH_SIZE_ENV = "GRASSROOTS_INTAKE_BATCH_SIZE"
+# Batches loaded at once: the load_batch task's max_active_tis_per_dagrun (a 2-core
+# machine: one batch per core), and the fewest batches a large intake is cut into.
+PARALLEL_BATCHES = 2
+PARALLEL_ENV = "GRASSROOTS_INTAKE_PARALLEL"
+# Below this many files per batch, a second batch costs more than the core it uses.
+MIN_FILES_PER_BATCH = 2_000
 REGISTER_BATCH_SIZE = 1_000
 REGISTER_THREADS = 4
 # The table whose lock makes batches number versions one at a time: in schema landing,
@@ -94,10 +102,10 @@ class IntakeSummary:
 
 
 def inbox_path(inbox: str | os.PathLike):
-    """A local folder as pathlib.Path; a URL (s3://, gs://, file://...) as ObjectStoragePath.
+    """A local folder as pathlib.Path; a URL (file://...) as Airflow's ObjectStoragePath.
 
-    Object storage goes through Airflow's ObjectStoragePath, so a deployment points the
-    inbox at a bucket by configuration alone (credentials from an Airflow connection).
+    Only file:// is tested and documented: s3:// or gs:// would need the Amazon or
+    Google provider, which the lock does not hold.
     """
     text = str(inbox)
     if "://" in text:
@@ -332,39 +340,117 @@ def _batches(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def intake_workers(requested: int | None = None) -> int:
-    """Processes that read and validate batches: the argument, else $GRASSROOTS_INTAKE_WORKERS,
-    else the machine's cores (at most MAX_WORKERS)."""
+def batch_size(requested: int | None = None) -> int:
+    """Files per batch: the argument, else $GRASSROOTS_INTAKE_BATCH_SIZE, else BATCH_SIZE."""
     if requested is None:
-        configured = os.environ.get(WORKERS_ENV, "").strip()
-        requested = int(configured) if configured else min(MAX_WORKERS, os.cpu_count() or 1)
+        configured = os.environ.get(BATCH_SIZE_ENV, "").strip()
+        requested = int(configured) if configured else BATCH_SIZE
     return max(1, requested)
 
 
-def plan_batches(pending: list, batch_size: int, workers: int) -> list[list]:
-    """Equal batches of at most batch_size files; with several workers at least one batch
-    per worker, as long as each gets MIN_FILES_PER_WORKER files (below that the fixed cost
-    of a GX run per form outweighs the second core).
+def parallel_batches(requested: int | None = None) -> int:
+    """Batches loaded at once (the load_batch task's max_active_tis_per_dagrun): the
+    argument, else $GRASSROOTS_INTAKE_PARALLEL, else PARALLEL_BATCHES."""
+    if requested is None:
+        configured = os.environ.get(PARALLEL_ENV, "").strip()
+        requested = int(configured) if configured else PARALLEL_BATCHES
+    return max(1, requested)
 
-    Files are shuffled into the batches (the same way every run), each batch kept in file
-    order: files arrive in runs and patterns of one form (a province's TC reports, 75
+
+_MASK64 = (1 << 64) - 1
+
+
+def _shuffle_key(file_id: int) -> int:
+    """A fixed pseudo-random number per file (splitmix64's finalizer): which batch takes
+    a file depends on its id alone, so any worker, any attempt, computes the same."""
+    x = (file_id * 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of registered files, small enough for an XCom whatever its size: the files
+    are those still 'received' with an id in [first_file_id, last_file_id] whose
+    _shuffle_key falls to `index` (of `count`). `files` is how many there were when
+    planned (for logs and the task's label)."""
+
+    index: int
+    count: int
+    first_file_id: int
+    last_file_id: int
+    files: int
+
+    def takes(self, file_id: int) -> bool:
+        return (
+            self.first_file_id <= file_id <= self.last_file_id
+            and _shuffle_key(file_id) % self.count == self.index
+        )
+
+    def label(self) -> str:
+        return f"batch {self.index + 1}/{self.count} ({self.files} files)"
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def of(cls, value: Batch | dict) -> Batch:
+        return value if isinstance(value, Batch) else cls(**value)
+
+
+def plan_batches(
+    file_ids: list[int], size: int | None = None, parallel: int | None = None
+) -> list[Batch]:
+    """About equal batches of at most about `size` files (BATCH_SIZE); when several
+    batches load at once, at least one batch per parallel slot, as long as each gets
+    MIN_FILES_PER_BATCH files (below that the fixed cost of a task and of a GX run per
+    form outweighs the second core).
+
+    Files are shuffled into the batches by a hash of their id (each batch loads in file
+    order): files arrive in runs and patterns of one form (a province's TC reports, 75
     rows each, after its communes' CB and DV, often alternating), so slices or every
-    n-th file would give one worker most of the rows while the other waits. Which batch
+    n-th file would give one batch most of the rows while the other waits. Which batch
     loads a file first does not matter: versions are numbered by arrival (received_at,
-    file_id), not by load order.
+    file_id), not by load order. A batch is described by its id range and hash slot, not
+    by its list of ids, so the plan of a national load stays a few hundred bytes.
     """
-    if not pending:
+    if not file_ids:
         return []
-    count = -(-len(pending) // batch_size)
-    if workers > 1:
-        count = max(count, min(workers, len(pending) // MIN_FILES_PER_WORKER))
-    order = list(range(len(pending)))
-    random.Random(len(pending)).shuffle(order)
-    size = -(-len(pending) // count)
+    size, parallel = batch_size(size), parallel_batches(parallel)
+    count = -(-len(file_ids) // size)
+    if parallel > 1:
+        count = max(count, min(parallel, len(file_ids) // MIN_FILES_PER_BATCH))
+    sizes = [0] * count
+    for file_id in file_ids:
+        sizes[_shuffle_key(file_id) % count] += 1
+    first, last = min(file_ids), max(file_ids)
     return [
-        [pending[i] for i in sorted(order[start : start + size])]
-        for start in range(0, len(pending), size)
+        Batch(index, count, first, last, files)
+        for index, files in enumerate(sizes)
+        if files  # a slot the hash left empty (a handful of files) is no batch
     ]
+
+
+def plan_pending(
+    conn: psycopg.Connection,
+    quarantine_dir: Path,
+    size: int | None = None,
+    parallel: int | None = None,
+) -> list[Batch]:
+    """The batches of every registered file not yet processed (whatever run registered
+    it: a crashed run's leftovers are taken by the next plan). First writes the
+    quarantine copies a stopped run committed but did not write."""
+    restore_quarantine_copies(conn, quarantine_dir)
+    pending = [
+        file_id
+        for (file_id,) in conn.execute(
+            "select file_id from landing.received_files where status = 'received'"
+        ).fetchall()
+    ]
+    # End the read transaction: each batch runs in a transaction of its own.
+    conn.commit()
+    return plan_batches(pending, size, parallel)
 
 
 def read_and_validate(batch: list[tuple[int, str, str]], registry=None) -> tuple:
@@ -386,208 +472,163 @@ def read_and_validate(batch: list[tuple[int, str, str]], registry=None) -> tuple
     seconds = {
         "parse": parsed_at - started,
         "validate": time.perf_counter() - parsed_at,
-        "worker_cpu": time.process_time() - cpu_started,
+        "cpu": time.process_time() - cpu_started,
     }
     return stubs, result, seconds
 
 
-def process_batch(
+def claim(conn: psycopg.Connection, batch: Batch) -> list[tuple[int, str, str]]:
+    """Lock the batch's files that are still 'received' (inside the caller's
+    transaction) and return them in file order.
+
+    `for update skip locked`: another attempt of the same batch still running (a task
+    retried while the first attempt's connection lives on, or started twice) holds its
+    files, and this attempt takes none of them; files an attempt committed are no longer
+    'received'. So whoever takes a batch, and however often, each file loads once."""
+    in_range = conn.execute(
+        "select file_id from landing.received_files where status = 'received'"
+        " and file_id between %s and %s",
+        (batch.first_file_id, batch.last_file_id),
+    ).fetchall()
+    mine = [file_id for (file_id,) in in_range if batch.takes(file_id)]
+    if not mine:
+        return []
+    return conn.execute(
+        "select file_id, original_name, archived_path from landing.received_files"
+        " where file_id = any(%s) and status = 'received'"
+        " order by file_id for update skip locked",
+        (mine,),
+    ).fetchall()
+
+
+def run_batch(
     conn: psycopg.Connection,
-    batch: list[tuple[int, str, str]],
+    batch: Batch | dict,
     quarantine_dir: Path,
     run_id: str | None,
     registry=None,
 ) -> tuple[IntakeSummary, dict[str, float]]:
-    """Read, validate and load one batch (one transaction), keep its GX results.
+    """Claim, read, validate and load one batch in ONE transaction, with its GX results;
+    then write its quarantine copies.
 
-    Returns the batch's summary and its seconds per stage (parse, validate, load, and
-    worker_cpu: the CPU seconds of reading and validating)."""
+    What one mapped `load_batch` task does, on any worker: the claim's row locks, the
+    raw rows, the statuses, the versions and the GX results commit together or not at
+    all, so an attempt that dies leaves its files 'received' for the retry (or the next
+    run) and nothing else. Returns the batch's summary and its seconds per stage
+    (parse, validate, load, cpu: CPU seconds of reading and validating)."""
+    from grassroots.registry import Registry
+
+    batch = Batch.of(batch)
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.commit()  # the batch's transaction must be a transaction, not a savepoint
     # A batch holds millions of small objects (a tuple per row, a string per cell) that
     # live until it is loaded: the cyclic garbage collector would walk them all again and
     # again as they pile up (~20 % of the batch's CPU). None of them form cycles;
     # collection resumes after the batch.
     collecting = gc.isenabled()
     gc.disable()
+    seconds: dict[str, float] = {}
     try:
-        stubs, result, seconds = read_and_validate(batch, registry)
-        started = time.perf_counter()
-        outcome = _load_or_split(conn, stubs, result, quarantine_dir, run_id)
-        conn.commit()  # the quarantine copies' reads; the batch itself is already committed
-        save_gx_results(run_id, batch[0][0], result.gx_results)
+        with conn.transaction():
+            files = claim(conn, batch)
+            failpoint("batch_after_claim")
+            if not files:
+                log.info("%s: no file left to load (another attempt took them)", batch.label())
+                return IntakeSummary(), seconds
+            stubs, result, seconds = read_and_validate(files, registry or Registry.load())
+            started = time.perf_counter()
+            outcome, quarantined = _load_or_split(conn, stubs, result, run_id)
+            store_gx_results(conn, run_id, files[0][0], result.gx_results)
+        # After the commit: the registry is the source of truth, and a crash here leaves
+        # nothing that the next plan (restore_quarantine_copies) would not recreate.
+        write_quarantine(conn, quarantine_dir, quarantined)
+        conn.commit()
         seconds["load"] = time.perf_counter() - started
     finally:
         if collecting:
             gc.enable()
+    log.info(
+        "%s: %d files, %d loaded, %d quarantined, %d superseded, %d rows",
+        batch.label(),
+        len(files),
+        outcome.loaded,
+        outcome.quarantined,
+        outcome.superseded,
+        outcome.rows_loaded,
+    )
     return outcome, seconds
-
-
-_WORKER_STATE: dict = {}
-
-
-def _init_worker(registry, conninfo: str) -> None:
-    _WORKER_STATE.update(registry=registry, conninfo=conninfo)
-    # A worker is stopped by its parent; Ctrl-C goes to the parent alone.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _process_batch_in_worker(batch, quarantine_dir: Path, run_id: str | None) -> tuple:
-    """A worker's batch, on a connection of its own (never the one inherited from the
-    parent, which stays the parent's): one connection per batch, a few ms."""
-    with psycopg.connect(_WORKER_STATE["conninfo"]) as conn:
-        return process_batch(conn, batch, quarantine_dir, run_id, _WORKER_STATE["registry"])
-
-
-def _conninfo(conn: psycopg.Connection) -> str:
-    """The parent connection's parameters, password included (info.dsn leaves it out)."""
-    from psycopg.conninfo import make_conninfo
-
-    password = conn.info.password
-    return make_conninfo(conn.info.dsn, **({"password": password} if password else {}))
-
-
-def _start_pool(workers: int, registry, conninfo: str):
-    """A pool of forked workers (they inherit the loaded registry, suites and imports), or
-    None where processes cannot be started here (then batches run in this process)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    import grassroots.validation.runner  # noqa: F401  (imported once, before the fork)
-
-    try:
-        context = multiprocessing.get_context("fork")
-        return ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(registry, conninfo)
-        )
-    except (ValueError, OSError) as error:  # no fork on this platform
-        log.warning("intake runs in one process: cannot start workers (%s)", error)
-        return None
 
 
 def process_pending(
     conn: psycopg.Connection,
     quarantine_dir: Path,
     run_id: str | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     registry=None,
-    workers: int | None = None,
+    parallel: int | None = None,
     timings: dict[str, float] | None = None,
 ) -> IntakeSummary:
-    """Parse, validate and load every registered file not yet processed, in batches.
-
-    With several workers, each worker process reads, validates and loads whole batches
-    (one transaction per batch, on its own connection) while this process reports
-    progress; with one, batches run here, on `conn`. A batch that fails stops the run
-    after the batches already running have finished; batches committed stay committed.
-    `timings`, if given, accumulates seconds per stage (parse, validate and load summed
-    over batches, worker_cpu: the CPU seconds of reading and validating, and wait: this
-    process waiting for the next batch to finish) and gets `workers`, the number of
-    worker processes used (0: all in this process).
-    """
+    """Parse, validate and load every registered file not yet processed, in this
+    process: the same plan and the same run_batch as the DAG's mapped tasks, one batch
+    after another (the CLI's and the tests' path; the DAG spreads the batches over
+    Airflow's workers instead). A batch that fails stops here; batches committed stay
+    committed. `timings`, if given, accumulates seconds per stage (parse, validate,
+    load, cpu) and gets `batches`, the number of batches."""
     from grassroots.registry import Registry
 
     registry = registry or Registry.load()
-    restore_quarantine_copies(conn, quarantine_dir)
-    pending = pending_files(conn)
-    # End the implicit read transaction: each batch below must commit on its own, or
-    # conn.transaction() would only open a savepoint inside one night-long transaction.
-    conn.commit()
-    workers = intake_workers(workers)
-    batches = plan_batches(pending, batch_size, workers)
-    pool = None
-    if workers > 1 and len(batches) > 1:
-        pool = _start_pool(workers, registry, _conninfo(conn))
+    batches = plan_pending(conn, quarantine_dir, batch_size, parallel)
     timings = timings if timings is not None else {}
-    timings["workers"] = workers if pool is not None else 0
+    timings["batches"] = len(batches)
     summary = IntakeSummary()
-    done = 0
-    try:
-        outcomes = None
-        if pool is not None:
-            try:  # the processes start here (a daemonic process may not have children)
-                outcomes = pool.map(
-                    _process_batch_in_worker,
-                    batches,
-                    [quarantine_dir] * len(batches),
-                    [run_id] * len(batches),
-                )
-            except (OSError, AssertionError) as error:
-                log.warning("intake runs in one process: workers did not start (%s)", error)
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool, timings["workers"] = None, 0
-        if outcomes is None:
-            outcomes = (
-                process_batch(conn, batch, quarantine_dir, run_id, registry) for batch in batches
-            )
-        for number, batch in enumerate(batches, start=1):
-            waited = time.perf_counter()
-            outcome, seconds = next(outcomes)
-            timings["wait"] = timings.get("wait", 0.0) + time.perf_counter() - waited
-            for stage, value in seconds.items():
-                timings[stage] = timings.get(stage, 0.0) + value
-            summary.add(outcome)
-            done += len(batch)
-            log.info(
-                "batch %d/%d: %d files, %d loaded, %d quarantined, %d rows (%d/%d files done)",
-                number,
-                len(batches),
-                len(batch),
-                outcome.loaded,
-                outcome.quarantined,
-                outcome.rows_loaded,
-                done,
-                len(pending),
-            )
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    for batch in batches:
+        outcome, seconds = run_batch(conn, batch, quarantine_dir, run_id, registry)
+        for stage, value in seconds.items():
+            timings[stage] = timings.get(stage, 0.0) + value
+        summary.add(outcome)
     return summary
 
 
-def save_gx_results(run_id: str | None, first_file_id: int, results: list) -> list[Path]:
+def store_gx_results(conn, run_id: str | None, first_file_id: int, results: list) -> list[str]:
     """Keep a batch's GX validation results (one per form and frame) for the run's Data
-    Docs: <home>/validation_results/<run>/intake_<batch>_<form>_<frame>.json, each written
-    to a temporary name and renamed, so the docs never read half a file. The batch is
-    named by its first file_id, not its position: a retried task (same run, only the
-    files still pending) must not overwrite the first attempt's results."""
+    Docs, in landing.validation_results, inside the batch's transaction: named
+    intake_<first file_id>_<form>_<frame>. Named by the first file it loaded, not its
+    position: a retried batch (only the files still pending) must not overwrite the
+    results of what an earlier attempt committed."""
     if run_id is None or not results:
         return []
-    import json
+    from grassroots.validation import stored_results
 
-    from grassroots.safe_text import results_for_html
-    from grassroots.validation.cross_checks import results_dir
-
-    folder = results_dir(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    names = []
     for form_code, frame_name, document in results:
-        target = folder / f"intake_{first_file_id:09d}_{form_code.lower()}_{frame_name}.json"
-        partial = target.with_name(target.name + ".partial")
-        # GX writes observed values into the HTML as they are: submitted cells escaped.
-        safe = results_for_html(document)
-        partial.write_text(json.dumps(safe, ensure_ascii=False, default=str), encoding="utf-8")
-        partial.replace(target)
-        written.append(target)
-    return written
+        name = f"intake_{first_file_id:09d}_{form_code.lower()}_{frame_name}"
+        stored_results.store(conn, run_id, name, document)
+        names.append(name)
+    return names
 
 
-def _load_or_split(conn, parsed, result, quarantine_dir, run_id) -> IntakeSummary:
-    """Load a batch; if the database refuses it, load each half on its own (down to one file).
+def _load_or_split(conn, parsed, result, run_id) -> tuple[IntakeSummary, list[int]]:
+    """Load a batch; if the database refuses it, load each half on its own (down to one
+    file), each in a savepoint of the batch's transaction.
 
     Validation results are per file, so halves reuse them instead of validating again.
+    A file refused even on its own fails the batch (nothing of it is committed).
+    Returns the summary and the ids of the files quarantined.
     """
     try:
-        return load_batch(conn, parsed, result, quarantine_dir, run_id)
+        return load_batch(conn, parsed, result, run_id)
     except psycopg.Error:
-        conn.rollback()
         if len(parsed) == 1:
             raise
         log.exception("batch of %d files failed to load; loading it in halves", len(parsed))
         middle = len(parsed) // 2
-        summary = IntakeSummary()
+        summary, quarantined = IntakeSummary(), []
         for half in (parsed[:middle], parsed[middle:]):
             subset = result.subset({item.file_id for item in half})
-            summary.add(_load_or_split(conn, half, subset, quarantine_dir, run_id))
-        return summary
+            outcome, rejected = _load_or_split(conn, half, subset, run_id)
+            summary.add(outcome)
+            quarantined.extend(rejected)
+        return summary, quarantined
 
 
 def _copy_rows(cur: psycopg.Cursor, table: str, frame) -> int:
@@ -603,10 +644,10 @@ def _copy_rows(cur: psycopg.Cursor, table: str, frame) -> int:
     return len(frame)
 
 
-def load_batch(
-    conn, parsed: list[ParsedFile], result, quarantine_dir: Path, run_id
-) -> IntakeSummary:
-    """One transaction: findings, accepted rows, file statuses, supersessions."""
+def load_batch(conn, parsed: list[ParsedFile], result, run_id) -> tuple[IntakeSummary, list[int]]:
+    """One transaction (a savepoint inside run_batch's): findings, accepted rows, file
+    statuses, supersessions. Returns the summary and the ids of the files quarantined
+    (their copies are written after the commit)."""
     summary = IntakeSummary()
     rejected = result.files_with_errors()
     identity = result.file_identity()
@@ -650,10 +691,7 @@ def load_batch(
         summary.superseded = _supersede(cur, [o[0] for o in outcomes if o[1] == "loaded"])
     for rule in (f.rule_id for f in result.findings if f.severity == "error"):
         summary.errors_by_rule[rule] = summary.errors_by_rule.get(rule, 0) + 1
-    # The quarantine copy is written after commit: the registry is the source of truth,
-    # and a crash here leaves nothing that a rerun would not recreate.
-    write_quarantine(conn, quarantine_dir, [p.file_id for p in parsed if p.file_id in rejected])
-    return summary
+    return summary, [p.file_id for p in parsed if p.file_id in rejected]
 
 
 def _copy_findings(cur, findings, identity, run_id) -> int:

@@ -43,12 +43,40 @@ def register_files(dsn: str, discovered: dict, run_id: str | None = None) -> dic
     }
 
 
-def parse_validate_load(dsn: str, run_id: str | None = None) -> dict:
+def plan_intake(dsn: str) -> list[dict]:
+    """The batches of every registered file still to load (this run's and any a crashed
+    run left), as small descriptors for the mapped load_batch tasks (intake.Batch)."""
     use_private_umask()
     with psycopg.connect(dsn) as conn:
-        summary = intake.process_pending(conn, paths().quarantine, run_id)
-    log.info("intake: %s", summary.as_dict())
-    return summary.as_dict()
+        batches = intake.plan_pending(conn, paths().quarantine)
+    log.info(
+        "intake plan: %d files in %d batches: %s",
+        sum(b.files for b in batches),
+        len(batches),
+        ", ".join(b.label() for b in batches),
+    )
+    return [b.as_dict() for b in batches]
+
+
+def load_intake_batch(dsn: str, batch: dict, run_id: str | None = None) -> dict:
+    """One batch: claim its files still 'received', read, validate, load, quarantine, keep
+    its GX results; the IntakeSummary of what this attempt loaded (with `seconds`)."""
+    use_private_umask()
+    with psycopg.connect(dsn) as conn:
+        summary, seconds = intake.run_batch(conn, batch, paths().quarantine, run_id)
+    return {**summary.as_dict(), "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+
+
+def sum_intake(summaries) -> dict:
+    """The night's IntakeSummary: the batches' summaries added up."""
+    total = intake.IntakeSummary()
+    batches = 0
+    for item in summaries or []:
+        batches += 1
+        counts = {k: v for k, v in item.items() if k != "seconds"}
+        total.add(intake.IntakeSummary(**counts))
+    log.info("intake: %d batches, %s", batches, total.as_dict())
+    return {**total.as_dict(), "batches": batches}
 
 
 def cross_checks(dsn: str, run_id: str | None = None) -> dict:
@@ -59,12 +87,13 @@ def cross_checks(dsn: str, run_id: str | None = None) -> dict:
     return run_cross_checks(dsn, run_id)
 
 
-def build_data_docs(run_id: str) -> dict:
-    """GX Data Docs of this run's stored validation results, under <home>/data_docs/."""
+def build_data_docs(dsn: str, run_id: str) -> dict:
+    """GX Data Docs of this run's validation results stored in the warehouse, under
+    <home>/data_docs/."""
     use_private_umask()
     from grassroots.data_docs import build_data_docs as build
 
-    return build(run_id)
+    return build(run_id, dsn)
 
 
 def quality_summary(dsn: str, run_id: str | None = None) -> dict:

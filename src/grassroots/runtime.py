@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -24,7 +25,13 @@ from grassroots.config import (
     WAREHOUSE_CONN_ID,
     paths,
 )
-from grassroots.files import private_dir, secure_state_folder, use_private_umask
+from grassroots.files import (
+    make_private,
+    private_dir,
+    secure_state_folder,
+    use_private_umask,
+    write_private,
+)
 from grassroots.warehouse import Warehouse
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -45,12 +52,50 @@ def _connection_json(url: str) -> str:
     )
 
 
+# Keys of the secrets file ($GRASSROOTS_HOME/secrets.json) that every Airflow component
+# must share: a token signed by one (the scheduler's for a task, the API server's for the
+# UI) is checked by another, and connections stored by one are read by the others.
+AIRFLOW_SECRETS = {
+    "airflow_jwt_secret": "AIRFLOW__API_AUTH__JWT_SECRET",
+    "airflow_api_secret_key": "AIRFLOW__API__SECRET_KEY",
+    "airflow_fernet_key": "AIRFLOW__CORE__FERNET_KEY",
+}
+# The UI's one login (simple auth manager, role admin): `grassroots serve password`.
+ADMIN_USER = "admin"
+ADMIN_PASSWORD_KEY = "airflow_admin_password"
+
+
+def _new_secret(key: str) -> str:
+    import secrets
+
+    if key == "airflow_fernet_key":
+        from cryptography.fernet import Fernet
+
+        return Fernet.generate_key().decode()
+    return secrets.token_urlsafe(32)
+
+
+def shared_secrets() -> dict[str, str]:
+    """The Airflow secrets and the admin's password from the secrets file, generated
+    once (0600, beside the roles' passwords that grassroots.warehouse keeps there)."""
+    file = paths().secrets
+    make_private(file)
+    stored = json.loads(file.read_text()) if file.exists() else {}
+    missing = [key for key in (*AIRFLOW_SECRETS, ADMIN_PASSWORD_KEY) if not stored.get(key)]
+    if missing:
+        for key in missing:
+            stored[key] = _new_secret(key)
+        write_private(file, json.dumps(stored, indent=2))
+    return {key: stored[key] for key in (*AIRFLOW_SECRETS, ADMIN_PASSWORD_KEY)}
+
+
 def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
     """Variables for Airflow, dbt and the tasks; values already set by the user win."""
     warehouse = warehouse or Warehouse()
     state = paths()
     private_dir(state.tmp)
     loader_url = warehouse.url(LOADER_ROLE)
+    airflow_secrets = shared_secrets()
     parts = urlsplit(loader_url)
     bin_dir = str(Path(sys.executable).parent)
     derived = {
@@ -84,6 +129,7 @@ def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
         "SCARF_NO_ANALYTICS": "true",
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        **{variable: airflow_secrets[key] for key, variable in AIRFLOW_SECRETS.items()},
     }
     env = dict(os.environ)
     for key, value in derived.items():
@@ -105,6 +151,39 @@ def run_tool(args: list[str], env: dict[str, str], cwd: Path | None = None) -> i
     return subprocess.run(command, env=env, cwd=cwd, check=False).returncode
 
 
+# dbt's line for a finished node: "12 of 97 OK created sql table model marts.x [SELECT 3 ..]"
+_DBT_NODE_DONE = re.compile(r"\b\d+ of \d+ (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+
+
+def run_dbt_with_progress(
+    command: list[str], env: dict[str, str], progress: Callable[[str], None]
+) -> int:
+    """Run a dbt command, passing each finished node's line (and the summary) to
+    progress; dbt's whole output goes to <home>/logs/<command>.log."""
+    log_dir = private_dir(paths().home / "logs")
+    log_file = log_dir / f"setup-dbt-{command[1]}.log"
+    progress(f"  dbt's output: {log_file}")
+    executable = Path(sys.executable).parent / command[0]
+    argv = [str(executable) if executable.exists() else command[0], *command[1:]]
+    with (
+        log_file.open("w", encoding="utf-8") as log,
+        subprocess.Popen(
+            argv,
+            env={**env, "DBT_USE_COLORS": "False"},
+            cwd=DBT_PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as process,
+    ):
+        for line in process.stdout:
+            log.write(line)
+            text = line.rstrip()
+            if _DBT_NODE_DONE.search(text) or "Done. PASS=" in text:
+                progress("  " + text.split("  ", 1)[-1].strip())
+    return process.returncode
+
+
 def secure_state_folder_of(warehouse: Warehouse) -> None:
     """The private umask, and the state folder made private (grassroots.files)."""
     use_private_umask()
@@ -113,10 +192,22 @@ def secure_state_folder_of(warehouse: Warehouse) -> None:
     secure_state_folder(paths().home, server_passage=as_other_user)
 
 
-def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[str, str]:
-    """Start the warehouse, migrate Airflow's database, build the dbt manifest."""
+def setup(
+    warehouse: Warehouse | None = None,
+    *,
+    quiet: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """Start the warehouse, migrate Airflow's database, build the dbt manifest, load the
+    reference seeds (a full rebuild when their fingerprint changed).
+
+    progress: called with one line per step (and per dbt node finished during a full
+    rebuild, which can take minutes), for commands a person watches."""
+    say = progress or (lambda line: None)
     warehouse = warehouse or Warehouse()
     secure_state_folder_of(warehouse)
+    where = "an external PostgreSQL" if warehouse.external_url else "the embedded PostgreSQL"
+    say(f"starting {where} and checking its roles and databases")
     warehouse.start()
     env = runtime_env(warehouse)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
@@ -127,16 +218,22 @@ def setup(warehouse: Warehouse | None = None, *, quiet: bool = False) -> dict[st
         or stamp.read_text() != airflow_version
         or not _airflow_db_exists(warehouse)
     ):
+        say(f"migrating Airflow's metadata database (Airflow {airflow_version})")
         _check(run_tool(["airflow", "db", "migrate"], env), "airflow db migrate")
         stamp.write_text(airflow_version)
+    else:
+        say("Airflow's metadata database is up to date")
     if not manifest_is_fresh():
+        say("parsing the dbt project (dbt parse)")
         _check(
             run_tool(
                 ["dbt", "parse", "--quiet"] if quiet else ["dbt", "parse"], env, cwd=DBT_PROJECT_DIR
             ),
             "dbt parse",
         )
-    load_reference_seeds(warehouse, env, quiet=quiet)
+    else:
+        say("the dbt manifest is up to date")
+    load_reference_seeds(warehouse, env, quiet=quiet, progress=progress)
     return env
 
 
@@ -235,7 +332,13 @@ def _project_macros_called(manifest: dict, node: dict) -> list[str]:
     return sorted(seen)
 
 
-def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bool) -> bool:
+def load_reference_seeds(
+    warehouse: Warehouse,
+    env: dict[str, str],
+    *,
+    quiet: bool,
+    progress: Callable[[str], None] | None = None,
+) -> bool:
     """Build the registry seeds (with their tests) when they differ from what was loaded.
 
     The nightly DAG leaves seeds out: reloading 25,000 registry rows every night costs
@@ -259,16 +362,23 @@ def load_reference_seeds(warehouse: Warehouse, env: dict[str, str], *, quiet: bo
         marts_built = conn.execute(
             "select to_regclass('marts.fct_indicator_values') is not null"
         ).fetchone()[0]
+    say = progress or (lambda line: None)
     if latest is not None and latest[0] == fingerprint:
+        say("reference seeds and incremental models unchanged: no rebuild")
         return False
     # The whole project, not `seed+`: unit tests of a selected model need every relation
     # its fixtures name to exist, selected or not.
     command = ["dbt", "build", "--full-refresh"]
     if not marts_built:
         command += ["--select", "resource_type:seed"]
-    _check(
-        run_tool([*command, "--quiet"] if quiet else command, env, cwd=DBT_PROJECT_DIR), "dbt seed"
-    )
+        say("loading the reference seeds (dbt build --select resource_type:seed)")
+    else:
+        say("registry or incremental models changed: rebuilding the warehouse in full (minutes)")
+    if progress:
+        returncode = run_dbt_with_progress(command, env, progress)
+    else:
+        returncode = run_tool([*command, "--quiet"] if quiet else command, env, cwd=DBT_PROJECT_DIR)
+    _check(returncode, "dbt seed")
     with psycopg.connect(warehouse.url()) as conn:
         conn.execute(
             "insert into landing.reference_seed_loads (fingerprint) values (%s)"

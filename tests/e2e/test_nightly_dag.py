@@ -1,4 +1,5 @@
-"""The nightly DAG, run for real by Airflow (`airflow dags test`) on the sample inbox."""
+"""The nightly DAG, run for real by Airflow (`airflow dags test`) on the sample inbox, its
+intake cut into batches of 100 files: several mapped load_batch tasks."""
 
 from __future__ import annotations
 
@@ -67,8 +68,21 @@ def smtp(warehouse):
     os.environ.pop("AIRFLOW_CONN_GRASSROOTS_SMTP", None)
 
 
+# The demo inbox (278 files) in three batches: three mapped load_batch tasks.
+BATCH_SIZE = 100
+
+
 @pytest.fixture(scope="module")
-def first_run(warehouse, smtp):
+def small_batches():
+    from grassroots.intake import BATCH_SIZE_ENV
+
+    os.environ[BATCH_SIZE_ENV] = str(BATCH_SIZE)
+    yield BATCH_SIZE
+    os.environ.pop(BATCH_SIZE_ENV, None)
+
+
+@pytest.fixture(scope="module")
+def first_run(warehouse, smtp, small_batches):
     reset_intake(warehouse)
     with psycopg.connect(warehouse.url(), autocommit=True) as conn:
         conn.execute("truncate landing.overdue_alerts")  # K1 lists nothing twice
@@ -86,6 +100,34 @@ def test_every_file_is_accounted_for(first_run):
     assert counts["loaded"] + counts["quarantined"] + counts["superseded"] == submitted
     assert counts["quarantined"] == len(EXPECTED_QUARANTINE)
     assert list(paths().inbox.iterdir()) == []
+
+
+def _batch_tasks(warehouse, run_id: str) -> list[tuple]:
+    """The load_batch task instances of a run, from Airflow's own database."""
+    url = warehouse.airflow_metadata_url().replace("postgresql+psycopg2://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select map_index, state, rendered_map_index from task_instance"
+            " where dag_id = 'nightly_submissions' and task_id = 'load_batch' and run_id = %s"
+            " order by map_index",
+            (run_id,),
+        ).fetchall()
+
+
+def test_the_intake_ran_as_several_mapped_batch_tasks_each_file_loaded_once(first_run, warehouse):
+    (run_id,) = first_run.execute("select distinct run_id from landing.received_files").fetchone()
+    submitted = len(list(DEMO_INBOX.iterdir()))
+    tasks = _batch_tasks(warehouse, run_id)
+    count = -(-submitted // BATCH_SIZE)
+    assert [t[0] for t in tasks] == list(range(count)), tasks
+    assert {t[1] for t in tasks} == {"success"}
+    assert all(t[2].startswith("batch ") for t in tasks)  # named in the UI: "batch 1/3 (…)"
+    # Each file loaded once: one final status per file.
+    once = first_run.execute(
+        "select count(*), count(distinct file_id) from landing.received_files"
+        " where status in ('loaded', 'quarantined', 'superseded')"
+    ).fetchone()
+    assert once == (submitted, submitted)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_QUARANTINE))

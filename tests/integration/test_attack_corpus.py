@@ -22,7 +22,6 @@ from grassroots.config import ANALYST_ROLE, DBT_PROJECT_DIR, paths
 from grassroots.data_docs import build_data_docs, docs_dir
 from grassroots.runtime import run_tool, runtime_env
 from grassroots.safe_text import is_formula
-from grassroots.validation.cross_checks import results_dir
 
 pytestmark = pytest.mark.integration
 
@@ -47,13 +46,12 @@ def night(warehouse, tmp_path_factory):
     inbox.mkdir()
     for entry in _index():
         shutil.copyfile(CORPUS / "attacks" / entry["file"], inbox / entry["sent_as"])
-    shutil.rmtree(results_dir(RUN), ignore_errors=True)
     shutil.rmtree(docs_dir(RUN), ignore_errors=True)
     with psycopg.connect(warehouse.url(), autocommit=True) as conn:
         intake.register(conn, intake.discover(inbox), paths().archive, RUN)
-        intake.process_pending(conn, paths().quarantine, RUN, workers=1)
+        intake.process_pending(conn, paths().quarantine, RUN)
         status = dict(conn.execute("select original_name, status from landing.received_files"))
-    build_data_docs(RUN)
+    build_data_docs(RUN, warehouse.url())
     command = ["dbt", "run", "--full-refresh"]
     command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
     assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0

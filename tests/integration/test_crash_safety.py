@@ -1,12 +1,14 @@
 """Stopping intake anywhere (SIGKILL, PostgreSQL going down) loses nothing and loads nothing twice.
 
 A child process runs register + process_pending on a copy of the demo inbox and is stopped
-at a named failpoint (in itself, or in the worker processes that load batches at national
-scale); a rerun must reach exactly the state of an uninterrupted run.
+at a named failpoint; a rerun must reach exactly the state of an uninterrupted run. The
+DAG's batches (load_batch tasks, tests.batch_worker here) are killed mid-load and
+retried, and run twice at once: each file loads once, whoever takes the batch.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -18,10 +20,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from grassroots import intake
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.failpoints import FAILPOINT_ENV
 from grassroots.intake import account
-from tests.conftest import reset_intake
+from tests.conftest import REPO_ROOT, reset_intake
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +34,10 @@ from grassroots import intake
 from grassroots.config import paths
 from grassroots.warehouse import Warehouse
 import psycopg
-options = {}
-if sys.argv[2] == "workers":
-    # Two worker processes loading batches of 10 (the sample is far below the
-    # national-scale threshold that starts workers).
-    intake.MIN_FILES_PER_WORKER = 1
-    options = {"workers": 2, "batch_size": 10}
 with psycopg.connect(Warehouse().url()) as conn:
     intake.register(conn, intake.discover(sys.argv[1]), paths().archive, "crash-test")
-    intake.process_pending(conn, paths().quarantine, "crash-test", **options)
+    if sys.argv[2] != "register-only":
+        intake.process_pending(conn, paths().quarantine, "crash-test")
 """
 SAMPLE = sorted(DEMO_INBOX.iterdir())[:40] + sorted(DEMO_INBOX.glob("broken_*"))
 
@@ -108,20 +106,85 @@ def test_sigkill_then_rerun_reaches_the_uninterrupted_state(
     assert list(inbox.iterdir()) == []
 
 
-def test_a_worker_killed_mid_load_fails_the_run_and_a_rerun_reaches_the_uninterrupted_state(
+def _registered_and_planned(warehouse, inbox: Path) -> list[intake.Batch]:
+    """Register the sample (a child process, as the register task), then plan batches
+    of 10 files: several load_batch tasks."""
+    assert _run_intake(inbox, mode="register-only").wait() == 0
+    with psycopg.connect(warehouse.url()) as conn:
+        batches = intake.plan_pending(conn, paths().quarantine, size=10, parallel=2)
+    assert len(batches) >= 3
+    return batches
+
+
+def _batch_task(batch: intake.Batch, failpoint: str | None = None) -> subprocess.Popen:
+    """One attempt of a load_batch task, in a process of its own (as on a worker)."""
+    env = dict(os.environ)
+    env.pop(FAILPOINT_ENV, None)
+    if failpoint:
+        env[FAILPOINT_ENV] = failpoint
+    command = [sys.executable, "-m", "tests.batch_worker", "crash-test"]
+    command.append(json.dumps(batch.as_dict()))
+    return subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def _finished(attempt: subprocess.Popen) -> dict:
+    out, _ = attempt.communicate(timeout=600)
+    assert attempt.returncode == 0
+    return json.loads(out)
+
+
+def _received(conn, batch: intake.Batch) -> list[int]:
+    rows = conn.execute("select file_id from landing.received_files where status = 'received'")
+    return [file_id for (file_id,) in rows.fetchall() if batch.takes(file_id)]
+
+
+def test_a_batch_task_killed_mid_load_then_retried_loads_each_file_once(
     uninterrupted, warehouse, tmp_path
 ):
-    # At national scale the worker processes load their own batches: SIGKILL one there.
     reset_intake(warehouse)
-    inbox = _fill(tmp_path / "inbox")
-    run = _run_intake(inbox, "load_after_copy:kill", "workers", stderr=subprocess.PIPE, text=True)
-    _, stderr = run.communicate(timeout=600)
-    assert run.returncode == 1  # the parent reports the broken pool, it is not hung
-    assert "BrokenProcessPool" in stderr
+    batches = _registered_and_planned(warehouse, _fill(tmp_path / "inbox"))
+    first, killed, *rest = batches
+    _finished(_batch_task(first))
     with psycopg.connect(warehouse.url()) as conn:
-        assert conn.execute("select count(*) from raw.form_cb").fetchone()[0] == 0
-        assert account(conn)["loaded"] == 0  # the killed batches' transactions died
-    assert _run_intake(inbox, mode="workers").wait() == 0
+        rows_before = conn.execute("select count(*) from raw.form_cb").fetchone()[0]
+    attempt = _batch_task(killed, "load_after_copy:kill")
+    attempt.communicate(timeout=600)
+    assert attempt.returncode == -signal.SIGKILL
+    with psycopg.connect(warehouse.url()) as conn:
+        # Nothing half-loaded: the attempt's transaction (claim, rows, statuses) died.
+        assert conn.execute("select count(*) from raw.form_cb").fetchone()[0] == rows_before
+        assert len(_received(conn, killed)) == killed.files
+    retried = _finished(_batch_task(killed))  # Airflow's retry, on any worker
+    assert retried["loaded"] + retried["quarantined"] == killed.files
+    for batch in rest:
+        _finished(_batch_task(batch))
+    assert _finished(_batch_task(killed))["loaded"] == 0  # a third attempt finds nothing
+    with psycopg.connect(warehouse.url()) as conn:
+        assert _state(conn) == uninterrupted
+        assert account(conn)["received"] == 0
+
+
+def test_two_attempts_of_one_batch_at_once_load_each_file_once(uninterrupted, warehouse, tmp_path):
+    """The first attempt holds its claim (paused right after it); the second, started
+    meanwhile, takes none of those files and ends at once; the first then loads them."""
+    reset_intake(warehouse)
+    batches = _registered_and_planned(warehouse, _fill(tmp_path / "inbox"))
+    raced = batches[0]
+    marker = tmp_path / "claimed"
+    holding = _batch_task(raced, f"batch_after_claim:wait={marker}")
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert holding.poll() is None, "the first attempt ended before claiming"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    second = _finished(_batch_task(raced))  # skip locked: does not wait for the first
+    assert (second["loaded"], second["quarantined"]) == (0, 0)
+    assert holding.poll() is None
+    marker.unlink()  # let the first attempt go on
+    first = _finished(holding)
+    assert first["loaded"] + first["quarantined"] == raced.files
+    for batch in batches[1:]:
+        _finished(_batch_task(batch))
     with psycopg.connect(warehouse.url()) as conn:
         assert _state(conn) == uninterrupted
         assert account(conn)["received"] == 0

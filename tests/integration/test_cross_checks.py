@@ -7,8 +7,6 @@ asserts the exact findings: rule, file, row as staff see it, column, value.
 
 from __future__ import annotations
 
-import json
-
 import psycopg
 import pytest
 
@@ -332,10 +330,12 @@ def test_rerunning_the_night_does_not_duplicate_findings(empty_warehouse, tmp_pa
 
 
 def test_validation_results_are_kept_for_data_docs(empty_warehouse, tmp_path):
-    _night(empty_warehouse, tmp_path, {"dv.csv": dv(2023, "06193", 100, admitted=16)})
-    stored = json.loads(
-        (paths().home / "validation_results" / "tonight" / "cross_checks.json").read_text()
-    )
+    from grassroots.validation import stored_results
+    from grassroots.validation.cross_checks import RESULTS_NAME
+
+    conn = _night(empty_warehouse, tmp_path, {"dv.csv": dv(2023, "06193", 100, admitted=16)})
+    # In the warehouse, where the data_docs task reads them on whichever worker.
+    stored = dict(stored_results.load(conn, "tonight"))[RESULTS_NAME]
     failed = [r for r in stored["results"] if not r["success"]]
     assert [r["expectation_config"]["meta"]["rule_id"] for r in failed] == ["P2"]
 

@@ -42,8 +42,28 @@ def test_dbt_models_are_separate_tasks_after_the_load(dagbag):
     dag = dagbag.dags["nightly_submissions"]
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")]
     assert any("fct_indicator_values" in t.task_id for t in dbt_tasks)
-    load = dag.get_task("parse_validate_load")
+    load = dag.get_task("intake_summary")
     assert load.downstream_task_ids & {t.task_id for t in dbt_tasks}
+
+
+def test_intake_batches_are_mapped_tasks_any_worker_can_take(dagbag):
+    """Issue 18: one mapped task per batch (side by side on LocalExecutor, spread over
+    workers on Celery) instead of a process pool inside one task."""
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    from grassroots.intake import PARALLEL_BATCHES
+
+    dag = dagbag.dags["nightly_submissions"]
+    assert "parse_validate_load" not in dag.task_ids
+    batch = dag.get_task("load_batch")
+    assert isinstance(batch, MappedOperator)
+    assert batch.upstream_task_ids == {"plan_batches"}
+    assert dag.get_task("plan_batches").upstream_task_ids == {"register"}
+    assert batch.max_active_tis_per_dagrun == PARALLEL_BATCHES
+    assert batch.retries >= 1  # a retried batch loads only what is still 'received'
+    summary = dag.get_task("intake_summary")
+    assert summary.upstream_task_ids == {"load_batch"}
+    assert summary.trigger_rule == "none_failed"  # an empty night skips load_batch
 
 
 def test_registry_seeds_are_not_reloaded_every_night(dagbag):

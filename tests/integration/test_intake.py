@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 
 import psycopg
 import pytest
 
 from grassroots import intake
 from grassroots.config import DEMO_INBOX, paths
-from tests.conftest import reset_intake
+from tests.conftest import REPO_ROOT, reset_intake
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +133,7 @@ def test_a_bulk_load_keeps_the_statistics_of_accepted_receipts_current(empty_war
         conn.execute("analyze landing.received_files")  # as autovacuum would: none accepted
         conn.commit()
         # Batches of 2 files: each a tenth of the registry's analyzed rows, or less.
-        summary = intake.process_pending(conn, paths().quarantine, "test", batch_size=2, workers=1)
+        summary = intake.process_pending(conn, paths().quarantine, "test", batch_size=2, parallel=1)
         assert (summary.loaded, summary.superseded) == (20, 19)
         plan = conn.execute(f"explain (format json) select 1 {accepted}").fetchone()[0]
         estimated = plan[0]["Plan"]["Plan Rows"]
@@ -174,11 +177,11 @@ def test_a_batch_the_database_refuses_is_loaded_in_halves(empty_warehouse, tmp_p
     original = intake.load_batch
     calls = []
 
-    def flaky(conn, parsed, result, quarantine_dir, run_id):
+    def flaky(conn, parsed, result, run_id):
         calls.append(len(parsed))
         if len(parsed) > 1:
             raise psycopg.errors.SerializationFailure("simulated batch failure")
-        return original(conn, parsed, result, quarantine_dir, run_id)
+        return original(conn, parsed, result, run_id)
 
     monkeypatch.setattr(intake, "load_batch", flaky)
     files = {
@@ -219,7 +222,7 @@ def test_two_versions_in_one_batch_keep_only_the_newest_current(empty_warehouse,
 
 
 def test_inbox_may_be_object_storage(empty_warehouse, tmp_path):
-    """A URL inbox goes through Airflow's ObjectStoragePath (file:// here, s3:// in production)."""
+    """A file:// inbox goes through Airflow's ObjectStoragePath."""
     inbox = tmp_path / "bucket"
     inbox.mkdir()
     (inbox / "dv.csv").write_text(_dv(100), encoding="utf-8")
@@ -238,11 +241,11 @@ def test_each_batch_commits_on_its_own(empty_warehouse, tmp_path, monkeypatch):
     original = intake.load_batch
     calls = []
 
-    def fail_second(conn, parsed, result, quarantine_dir, run_id):
+    def fail_second(conn, parsed, result, run_id):
         calls.append(parsed[0].file_id)
         if len(calls) == 2:
             raise RuntimeError("simulated crash in the second batch")
-        return original(conn, parsed, result, quarantine_dir, run_id)
+        return original(conn, parsed, result, run_id)
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -252,7 +255,7 @@ def test_each_batch_commits_on_its_own(empty_warehouse, tmp_path, monkeypatch):
     with psycopg.connect(empty_warehouse.url()) as conn:
         intake.register(conn, intake.discover(inbox), paths().archive, "t")
         with pytest.raises(RuntimeError):
-            intake.process_pending(conn, paths().quarantine, "t", batch_size=1, workers=1)
+            intake.process_pending(conn, paths().quarantine, "t", batch_size=1, parallel=1)
         conn.rollback()
     with psycopg.connect(empty_warehouse.url()) as other:
         statuses = dict(
@@ -262,22 +265,50 @@ def test_each_batch_commits_on_its_own(empty_warehouse, tmp_path, monkeypatch):
     assert statuses == {first: "loaded", second: "received"}
 
 
-def test_plan_batches_gives_each_worker_a_batch_of_the_same_mix():
-    files = list(range(10_000))
-    # One process: batches of at most batch_size.
-    assert [len(b) for b in intake.plan_batches(files, 4_000, workers=1)] == [3334, 3334, 3332]
-    # Two workers, fewer files than one batch: split in two so both cores work.
-    assert [len(b) for b in intake.plan_batches(files, 25_000, workers=2)] == [5000, 5000]
-    # Too few files to be worth a second process: one batch.
-    assert [len(b) for b in intake.plan_batches(files[:3_000], 25_000, workers=2)] == [3000]
-    planned = intake.plan_batches(files, 3_000, workers=2)
-    assert sorted(f for batch in planned for f in batch) == files
+def test_plan_batches_gives_each_batch_the_same_mix_in_a_descriptor_of_a_few_numbers():
+    import json
+
+    files = list(range(1, 10_001))
+
+    def sizes(plan):
+        return [b.files for b in plan]
+
+    def members(plan):
+        return [[f for f in files if b.takes(f)] for b in plan]
+
+    # One batch at a time: batches of about batch_size (a hash deals them).
+    assert len(intake.plan_batches(files, 4_000, parallel=1)) == 3
+    # Two at once, fewer files than one batch: split in two so both cores work.
+    assert len(intake.plan_batches(files, 25_000, parallel=2)) == 2
+    # Too few files to be worth a second batch: one batch.
+    assert sizes(intake.plan_batches(files[:3_000], 25_000, parallel=2)) == [3_000]
+    planned = intake.plan_batches(files, 3_000, parallel=2)
+    assert all(2_300 < n < 2_700 for n in sizes(planned))  # about equal
+    dealt = members(planned)
+    assert [len(m) for m in dealt] == sizes(planned)
+    assert sorted(f for batch in dealt for f in batch) == files  # each file in one batch
     # Shuffled: files alternating between two forms (odd: CB, even: DV) are not dealt
-    # by form; each batch keeps file order; the plan is the same on every run.
-    assert all(1_100 < sum(f % 2 for f in batch) < 1_400 for batch in planned)
-    assert all(batch == sorted(batch) for batch in planned)
-    assert intake.plan_batches(files, 3_000, workers=2) == planned
-    assert intake.plan_batches([], 25_000, workers=2) == []
+    # by form; the plan is the same on every run and on every worker.
+    assert all(0.45 < sum(f % 2 for f in batch) / len(batch) < 0.55 for batch in dealt)
+    assert intake.plan_batches(files, 3_000, parallel=2) == planned
+    assert intake.plan_batches([], 25_000, parallel=2) == []
+    # A descriptor is a few numbers whatever the batch's size (an XCom, not a file list).
+    descriptor = planned[0].as_dict()
+    assert len(json.dumps(descriptor)) < 120
+    assert intake.Batch.of(json.loads(json.dumps(descriptor))) == planned[0]
+
+
+def test_batch_size_and_parallel_batches_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv(intake.BATCH_SIZE_ENV, "7")
+    monkeypatch.setenv(intake.PARALLEL_ENV, "3")
+    assert (intake.batch_size(), intake.parallel_batches()) == (7, 3)
+    assert len(intake.plan_batches(list(range(1, 71)))) == 10
+    monkeypatch.delenv(intake.BATCH_SIZE_ENV)
+    monkeypatch.delenv(intake.PARALLEL_ENV)
+    assert (intake.batch_size(), intake.parallel_batches()) == (
+        intake.BATCH_SIZE,
+        intake.PARALLEL_BATCHES,
+    )
 
 
 def _outcome(conn) -> dict:
@@ -299,14 +330,13 @@ def _outcome(conn) -> dict:
     }
 
 
-def test_worker_processes_give_the_same_result_as_one_process(warehouse, tmp_path, monkeypatch):
-    """Batches read and validated in forked workers load exactly what one process loads."""
+def test_several_batches_give_the_same_result_as_one(warehouse, tmp_path):
+    """Batches of 25 load exactly what one batch loads (statuses, versions, findings)."""
     sample = sorted(DEMO_INBOX.iterdir())[:60] + sorted(DEMO_INBOX.glob("broken_*"))
-    monkeypatch.setattr(intake, "MIN_FILES_PER_WORKER", 1)
     outcomes = {}
-    for workers in (1, 2):
+    for size in (None, 25):
         reset_intake(warehouse)
-        inbox = tmp_path / f"inbox{workers}"
+        inbox = tmp_path / f"inbox{size}"
         inbox.mkdir()
         for source in sample:
             (inbox / source.name).write_bytes(source.read_bytes())
@@ -314,33 +344,54 @@ def test_worker_processes_give_the_same_result_as_one_process(warehouse, tmp_pat
         with psycopg.connect(warehouse.url()) as conn:
             intake.register(conn, intake.discover(inbox), paths().archive, "w")
             summary = intake.process_pending(
-                conn, paths().quarantine, "w", batch_size=25, workers=workers, timings=timings
+                conn, paths().quarantine, "w", batch_size=size, timings=timings
             )
-            assert timings["workers"] == (2 if workers == 2 else 0)
+            assert timings["batches"] == (1 if size is None else 3)
             assert summary.loaded + summary.quarantined + summary.superseded > 0
-            outcomes[workers] = (_outcome(conn), sorted(os.listdir(paths().quarantine)))
-    assert outcomes[2] == outcomes[1]
-    assert outcomes[1][0]["findings"]  # the sample holds broken files
+            outcomes[size] = (_outcome(conn), sorted(os.listdir(paths().quarantine)))
+    assert outcomes[25] == outcomes[None]
+    assert outcomes[None][0]["findings"]  # the sample holds broken files
 
 
-def test_workers_loading_at_once_number_the_versions_of_one_key_by_arrival(
-    empty_warehouse, tmp_path, monkeypatch
+def _batch_workers(run_id: str, *batch_lists) -> list[subprocess.Popen]:
+    """One process per list of batches, each running them as load_batch tasks do."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.batch_worker", run_id]
+            + [json.dumps(b.as_dict()) for b in batches],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for batches in batch_lists
+    ]
+
+
+def test_batches_loading_at_once_number_the_versions_of_one_key_by_arrival(
+    empty_warehouse, tmp_path
 ):
-    """Eight batches of versions of the same report, loaded by two worker processes at
-    once: versions follow arrival, whichever batch commits first; one stays current."""
-    monkeypatch.setattr(intake, "MIN_FILES_PER_WORKER", 1)
+    """Eight batches of versions of the same report, loaded by two processes at once (as
+    two workers take mapped tasks): versions follow arrival, whichever batch commits
+    first; one stays current."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for number in range(40):
         path = inbox / f"v{number:02d}.csv"
         path.write_text(_dv(100 + number), encoding="utf-8")
         os.utime(path, (1_700_000_000 + number, 1_700_000_000 + number))
-    timings: dict[str, float] = {}
     with psycopg.connect(empty_warehouse.url()) as conn:
         intake.register(conn, intake.discover(inbox), paths().archive, "versions")
-        summary = intake.process_pending(
-            conn, paths().quarantine, "versions", batch_size=5, workers=2, timings=timings
-        )
+        batches = intake.plan_pending(conn, paths().quarantine, size=5, parallel=2)
+    assert len(batches) == 8
+    workers = _batch_workers("versions", batches[0::2], batches[1::2])
+    summaries = []
+    for worker in workers:
+        out, _ = worker.communicate(timeout=600)
+        assert worker.returncode == 0
+        summaries += [json.loads(line) for line in out.splitlines()]
+    assert sum(s["loaded"] for s in summaries) == 40
+    assert sum(s["superseded"] for s in summaries) >= 1
+    with psycopg.connect(empty_warehouse.url()) as conn:
         rows = conn.execute(
             "select original_name, version, status from landing.received_files order by file_id"
         ).fetchall()
@@ -348,9 +399,34 @@ def test_workers_loading_at_once_number_the_versions_of_one_key_by_arrival(
             "select members_end from raw.form_dv join landing.received_files using (file_id)"
             " where status = 'loaded'"
         ).fetchall()
-    assert timings["workers"] == 2
-    assert (summary.loaded, summary.superseded) == (40, 39)
     assert rows == [
         (f"v{n:02d}.csv", n + 1, "loaded" if n == 39 else "superseded") for n in range(40)
     ]
     assert current == [(139,)]
+
+
+def test_the_task_path_starts_no_process(empty_warehouse, tmp_path, monkeypatch):
+    """plan_batches, load_batch and intake_summary (the DAG's functions) run in the
+    task's own process: nothing forks or starts a pool (fragile in a Celery worker)."""
+    import multiprocessing.process
+
+    from grassroots import pipeline
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a process was started inside a task")
+
+    monkeypatch.setattr(os, "fork", forbidden)
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", forbidden)
+    monkeypatch.setenv(intake.BATCH_SIZE_ENV, "2")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i, code in enumerate(["06193", "06211", "06214", "06217", "06220"]):
+        (inbox / f"dv{i}.csv").write_text(_dv(100 + i).replace("06193", code), encoding="utf-8")
+    dsn = empty_warehouse.url()
+    pipeline.register_files(dsn, pipeline.discover_inbox(str(inbox)), "no-fork")
+    planned = pipeline.plan_intake(dsn)
+    assert len(planned) >= 2
+    summary = pipeline.sum_intake([pipeline.load_intake_batch(dsn, b, "no-fork") for b in planned])
+    assert (summary["loaded"], summary["batches"]) == (5, len(planned))
+    with psycopg.connect(dsn) as conn:
+        assert intake.account(conn)["loaded"] == 5

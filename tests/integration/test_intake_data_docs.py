@@ -1,8 +1,8 @@
-"""The intake's own GX validations (S/C rules) are kept for the night's Data Docs."""
+"""The intake's own GX validations (S/C rules) are kept in the warehouse for the night's
+Data Docs, which any worker builds from there."""
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import psycopg
@@ -11,8 +11,8 @@ import pytest
 from grassroots import intake
 from grassroots.config import paths
 from grassroots.data_docs import build_data_docs
-from grassroots.validation import runner
-from grassroots.validation.cross_checks import results_dir
+from grassroots.validation import runner, stored_results
+from grassroots.validation.cross_checks import safe_name
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,8 @@ def test_intake_results_are_written_and_shown_in_the_data_docs(
     empty_warehouse, tmp_path, monkeypatch
 ):
     run_id = "scheduled__2026-11-23T01:00:00+00:00"
-    shutil.rmtree(results_dir(run_id), ignore_errors=True)
+    on_disk = paths().home / "validation_results" / safe_name(run_id)  # older releases'
+    shutil.rmtree(on_disk, ignore_errors=True)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "good.csv").write_text(_dv("06193", 100), encoding="utf-8")
@@ -41,15 +42,14 @@ def test_intake_results_are_written_and_shown_in_the_data_docs(
     monkeypatch.setattr(runner, "DOCS_LIST_CAP", 7)
     with psycopg.connect(empty_warehouse.url()) as conn:
         intake.register(conn, intake.discover(inbox), paths().archive, run_id)
-        summary = intake.process_pending(conn, paths().quarantine, run_id, workers=1)
-    assert (summary.loaded, summary.quarantined) == (1, 1)
-
-    stored = sorted(p.name for p in results_dir(run_id).glob("intake_*.json"))
+        summary = intake.process_pending(conn, paths().quarantine, run_id)
+        assert (summary.loaded, summary.quarantined) == (1, 1)
+        stored = dict(stored_results.load(conn, run_id))
+    # In the warehouse, not on this machine's disk (no validation_results folder).
+    assert not on_disk.exists()
     # One batch, named by its first file_id (files 1 and 2 of an empty warehouse).
-    assert stored == ["intake_000000001_dv_files.json", "intake_000000001_dv_rows.json"]
-    assert not list(results_dir(run_id).glob("*.partial"))
-    rows_result = results_dir(run_id) / "intake_000000001_dv_rows.json"
-    document = json.loads(rows_result.read_text(encoding="utf-8"))
+    assert sorted(stored) == ["intake_000000001_dv_files", "intake_000000001_dv_rows"]
+    document = stored["intake_000000001_dv_rows"]
     assert document["suite_name"] == "grassroots.form_dv"  # the committed suite docs show
     assert document["success"] is False
     failed = [r for r in document["results"] if not r["success"]]
@@ -59,8 +59,8 @@ def test_intake_results_are_written_and_shown_in_the_data_docs(
         assert lists and all(len(v) <= 7 for v in lists)
         assert item["result"]["unexpected_count"] >= 40
 
-    built = build_data_docs(run_id)
-    assert built["validations"] >= len(stored)
+    built = build_data_docs(run_id, empty_warehouse.url())
+    assert built["validations"] == len(stored)
     index = (paths().home / "data_docs").glob("*/index.html")
     site = next(p for p in index if p.parent.name.startswith("scheduled__2026-11-23"))
     assert "grassroots.form_dv" in site.read_text(encoding="utf-8")
@@ -71,3 +71,21 @@ def test_intake_results_are_written_and_shown_in_the_data_docs(
     }
     assert pages["intake_000000001_dv_rows.html"] == ("validations", "grassroots", "form_dv")
     assert pages["intake_000000001_dv_files.html"] == ("validations", "grassroots", "form_dv")
+
+
+def test_stored_results_of_old_runs_are_pruned_with_the_sites(empty_warehouse, monkeypatch):
+    dsn = empty_warehouse.url()
+    document = {"suite_name": "grassroots.form_dv", "success": True, "results": []}
+    with psycopg.connect(dsn) as conn:
+        for run in ("old", "recent", "tonight"):
+            stored_results.store(conn, run, "intake_000000001_dv_rows", document)
+        conn.execute(
+            "update landing.validation_results set created_at = now() - interval '31 days'"
+            " where run_id in ('old', 'tonight')"
+        )
+    monkeypatch.setenv("GRASSROOTS_DATA_DOCS_KEEP_DAYS", "30")
+    built = build_data_docs("tonight", dsn)
+    assert "old" in built["pruned_runs"]
+    with psycopg.connect(dsn) as conn:
+        runs = conn.execute("select distinct run_id from landing.validation_results").fetchall()
+    assert sorted(r for (r,) in runs) == ["recent", "tonight"]  # tonight kept whatever its age

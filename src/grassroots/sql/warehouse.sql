@@ -224,5 +224,21 @@ comment on table landing.inbox_skipped is
     'Inbox entries not taken (never read nor deleted): path inside the inbox, reason, run.';
 create index if not exists inbox_skipped_run on landing.inbox_skipped (run_id);
 
-reset role;
+-- GX validation results of each run (every intake batch's form suites, the cross checks),
+-- kept for the run's Data Docs: in the warehouse, so the data_docs task reads them on any
+-- worker. Written in the transaction that loads the batch (a retried batch leaves no
+-- result of its rolled-back attempt); pruned with the Data Docs sites
+-- (GRASSROOTS_DATA_DOCS_KEEP_DAYS).
+create table if not exists landing.validation_results (
+    run_id text not null,
+    name text not null,
+    document jsonb not null,
+    created_at timestamptz not null default now(),
+    primary key (run_id, name)
+);
+comment on table landing.validation_results is
+    'GX validation results (ExpectationSuiteValidationResult JSON, observed values HTML-escaped) by run, for its Data Docs.';
+create index if not exists validation_results_created_at
+    on landing.validation_results (created_at);
 
+reset role;

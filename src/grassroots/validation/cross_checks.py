@@ -51,7 +51,8 @@ import pandas as pd
 import psycopg
 
 from grassroots.config import SEEDS_DIR
-from grassroots.safe_text import results_for_html, shown
+from grassroots.safe_text import shown
+from grassroots.validation import stored_results
 from grassroots.validation.suites import DEFAULT_SUITES_DIR
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 SUITE_NAME = "grassroots.cross_checks"
 SUITE_FILE = "cross_checks.json"
+# The run's cross-check result in landing.validation_results (its Data Docs page).
+RESULTS_NAME = "cross_checks"
 BATCH_SCHEMA, BATCH_TABLE = "landing", "cross_check_batch"
 CROSSWALK_FILE = SEEDS_DIR / "registry" / "ref_commune_crosswalk_2025.csv"
 REFORM_YEAR = 2025
@@ -798,12 +801,6 @@ def _store(conn: psycopg.Connection, findings: dict[str, list[tuple]], file_ids:
             )
 
 
-def results_dir(run_id: str) -> Path:
-    from grassroots.config import paths
-
-    return paths().home / "validation_results" / safe_name(run_id)
-
-
 def safe_name(run_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(run_id))
 
@@ -847,16 +844,11 @@ def run_cross_checks(
         )
     with psycopg.connect(dsn) as conn:
         _store(conn, findings, sorted(identity))
+        if save_results and run_id is not None:
+            # For the run's Data Docs, in the warehouse (observed values HTML-escaped).
+            stored_results.store(conn, run_id, RESULTS_NAME, result.to_json_dict())
+            summary["results"] = RESULTS_NAME
     summary["findings"] = {rule: len(rows) for rule, rows in sorted(findings.items())}
-    if save_results and run_id is not None:
-        folder = results_dir(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        # GX writes observed values into the HTML as they are: submitted text escaped.
-        document = results_for_html(result.to_json_dict())
-        (folder / "cross_checks.json").write_text(
-            json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8"
-        )
-        summary["results"] = str(folder / "cross_checks.json")
     log.info("cross checks: %d files, findings %s", checked, summary["findings"])
     return summary
 

@@ -1,0 +1,108 @@
+"""The supervisor of `grassroots serve` on plain processes (no Airflow, no PostgreSQL):
+restarts with a bound, and a stop that leaves no process behind. Each case runs the
+supervisor in a subprocess of its own (it becomes a subreaper, which the test process
+must not)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+DRIVER = textwrap.dedent(
+    """
+    import json, os, sys
+    from pathlib import Path
+    from grassroots.serve import Component, Supervisor
+
+    commands, max_restarts = json.loads(sys.argv[1]), int(sys.argv[2])
+    logs = Path(os.environ["GRASSROOTS_HOME"]) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    class Plain(Supervisor):
+        def _prepare(self):
+            self.components = {
+                name: Component(name, command, logs / f"{name}.log")
+                for name, command in commands.items()
+            }
+            return dict(os.environ), False
+
+        def _when_ready(self, env):
+            self.ready = True
+            self._write_state()
+
+    sys.exit(Plain(max_restarts=max_restarts, restart_window=60, stop_grace=3).run())
+    """
+)
+
+
+def _supervise(tmp_path: Path, commands: dict, max_restarts: int = 5) -> subprocess.Popen:
+    env = {**os.environ, "GRASSROOTS_HOME": str(tmp_path / "home")}
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, json.dumps(commands), str(max_restarts)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _state(tmp_path: Path) -> dict:
+    try:
+        return json.loads((tmp_path / "home" / "serve" / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def test_a_component_that_keeps_dying_stops_the_whole_with_its_name(tmp_path):
+    process = _supervise(
+        tmp_path, {"steady": ["sleep", "300"], "flaky": ["sh", "-c", "exit 3"]}, max_restarts=2
+    )
+    try:
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 1, out
+    # Restarted twice (after 1 s, then 2 s), then given up on.
+    assert out.count("flaky exited with code 3") == 2, out
+    assert "restarting flaky (restart 2)" in out
+    assert "flaky stopped 3 times within 60 s; giving up" in out
+    state = _state(tmp_path)
+    assert state["stopped"] and state["components"]["flaky"]["restarts"] == 2
+    assert not (tmp_path / "home" / "serve" / "serve.pid").exists()
+
+
+def test_sigterm_stops_every_process_even_one_that_left_its_group(tmp_path):
+    escapee = tmp_path / "escapee.pid"
+    # A component whose child leaves the process group (setsid) and outlives it.
+    commands = {
+        "steady": ["sleep", "300"],
+        "forker": ["sh", "-c", f"setsid sh -c 'echo $$ > {escapee}; exec sleep 300' & wait"],
+        "stubborn": ["sh", "-c", "trap '' TERM; while :; do sleep 1; done"],
+    }
+    process = _supervise(tmp_path, commands)
+    try:
+        deadline = time.monotonic() + 30
+        while not (escapee.exists() and escapee.read_text().strip() and _state(tmp_path)):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        escapee_pid = int(escapee.read_text())
+        pids = [info["pid"] for info in _state(tmp_path)["components"].values()]
+        os.kill(process.pid, signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, out
+    assert "stubborn did not stop in 3 s: killed" in out
+    for pid in [*pids, escapee_pid]:
+        assert not Path(f"/proc/{pid}").exists(), (pid, out)

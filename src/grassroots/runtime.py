@@ -23,6 +23,7 @@ from grassroots.config import (
     LOADER_ROLE,
     SEEDS_DIR,
     WAREHOUSE_CONN_ID,
+    Paths,
     paths,
 )
 from grassroots.files import (
@@ -89,6 +90,37 @@ def shared_secrets() -> dict[str, str]:
     return {key: stored[key] for key in (*AIRFLOW_SECRETS, ADMIN_PASSWORD_KEY)}
 
 
+# Settings every Airflow component and task needs wherever it runs: the embedded default
+# (runtime_env) and the image (docker/Dockerfile's ENV; tests/unit/test_deploy_files.py
+# fails when the two drift).
+STATIC_ENV = {
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    # Parsing the nightly DAG reads dbt's manifest: on a busy machine it takes longer
+    # than Airflow's default 30 s, and a timed-out parse leaves the DAG out.
+    "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+    "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
+    # Task logs hold the night's file names and findings: private like the rest.
+    "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
+    "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "GX_ANALYTICS_ENABLED": "false",
+    # No usage telemetry: the networks this runs on often reach nothing outside.
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "DO_NOT_TRACK": "1",
+    "SCARF_NO_ANALYTICS": "true",
+}
+
+
+def state_folder_env(state: Paths) -> dict[str, str]:
+    """Nothing outside the state folder: temporary files (cosmos's copies of the dbt
+    project among them), cosmos's cache and dbt's log are this install's own."""
+    return {
+        "TMPDIR": str(state.tmp),
+        "AIRFLOW__COSMOS__CACHE_DIR": str(state.home / "cache" / "cosmos"),
+        "DBT_LOG_PATH": str(state.home / "logs" / "dbt"),
+    }
+
+
 def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
     """Variables for Airflow, dbt and the tasks; values already set by the user win."""
     warehouse = warehouse or Warehouse()
@@ -102,9 +134,7 @@ def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
         "GRASSROOTS_HOME": str(state.home),
         "AIRFLOW_HOME": str(state.airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": warehouse.airflow_metadata_url(),
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": _connection_json(loader_url),
@@ -114,20 +144,8 @@ def runtime_env(warehouse: Warehouse | None = None) -> dict[str, str]:
         "GRASSROOTS_DB_PASSWORD": unquote(parts.password or ""),
         "GRASSROOTS_DB_NAME": parts.path.lstrip("/"),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        # Nothing outside the state folder: temporary files (cosmos's copies of the dbt
-        # project among them), cosmos's cache and dbt's log are this install's own.
-        "TMPDIR": str(state.tmp),
-        "AIRFLOW__COSMOS__CACHE_DIR": str(state.home / "cache" / "cosmos"),
-        "DBT_LOG_PATH": str(state.home / "logs" / "dbt"),
-        # Task logs hold the night's file names and findings: private like the rest.
-        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
-        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "GX_ANALYTICS_ENABLED": "false",
-        # No usage telemetry: the network here reaches only package registries.
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "DO_NOT_TRACK": "1",
-        "SCARF_NO_ANALYTICS": "true",
+        **state_folder_env(state),
+        **STATIC_ENV,
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
         **{variable: airflow_secrets[key] for key, variable in AIRFLOW_SECRETS.items()},
     }

@@ -180,6 +180,14 @@ def stack(tmp_path_factory):
     _build()
     env = _env_file(tmp_path_factory.mktemp("deploy"))
     try:
+        # The init step first (it starts PostgreSQL and Redis), then the demo inbox into
+        # the shared volume, then the Airflow services: the night the scheduler starts on
+        # its own at first start (the latest 01:00, catchup off) reads the demo inbox.
+        _compose(env, "up", "-d", "--no-build", "airflow-init")
+        init = _compose(env, "ps", "-q", "airflow-init", capture_output=True, text=True)
+        waited = _run("docker", "wait", init.stdout.strip(), capture_output=True, text=True)
+        assert waited.stdout.strip() == "0", "airflow-init failed (see compose.log)"
+        _fill_inbox(env)
         _compose(env, "up", "-d", "--no-build", "--scale", "airflow-worker=2")
         _wait("API server healthy", UP_SECONDS, lambda: _api(env, "/api/v2/monitor/health"))
         yield env
@@ -191,15 +199,24 @@ def stack(tmp_path_factory):
 
 
 def _fill_inbox(env: dict) -> None:
-    worker = _compose(env, "ps", "-q", "airflow-worker", capture_output=True, text=True)
-    container = worker.stdout.split()[0]
+    """The demo inbox into the shared volume, written as the image's user."""
     tar = subprocess.Popen(["tar", "-C", str(DEMO_INBOX), "-c", "."], stdout=subprocess.PIPE)
-    _run(
-        "docker", "exec", "-i", "-u", "50000", container, "sh", "-c",
+    _compose(
+        env, "run", "--rm", "--no-deps", "-T", "airflow-init", "sh", "-c",
         "mkdir -p /var/lib/grassroots/inbox && tar -x -C /var/lib/grassroots/inbox",
-        stdin=tar.stdout,
+        stdin=tar.stdout, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     assert tar.wait() == 0
+
+
+def _finished(env: dict, token: str, run_path: str):
+    state = _api(env, run_path, token=token)["state"]
+    return state if state in ("success", "failed") else None
+
+
+def _hosts(env: dict, token: str, run_path: str) -> set[str]:
+    instances = _api(env, f"{run_path}/taskInstances?limit=1000", token=token)
+    return {ti["hostname"] for ti in instances["task_instances"] if ti.get("hostname")}
 
 
 def test_nightly_dag_succeeds_on_the_compose_stack_with_both_workers(stack):
@@ -211,18 +228,28 @@ def test_nightly_dag_succeeds_on_the_compose_stack_with_both_workers(stack):
     )["access_token"]
     dag = "/api/v2/dags/nightly_submissions"
     _wait("DAG parsed", 300, lambda: _api(env, dag, token=token))
-    _fill_inbox(env)
-    run = _api(env, f"{dag}/dagRuns", {"logical_date": None}, token=token)
-    run_path = f"{dag}/dagRuns/{run['dag_run_id']}"
-
-    def finished():
-        state = _api(env, run_path, token=token)["state"]
-        return state if state in ("success", "failed") else None
-
-    assert _wait("nightly run finished", RUN_SECONDS, finished) == "success"
-    instances = _api(env, f"{run_path}/taskInstances?limit=1000", token=token)
-    hosts = {ti["hostname"] for ti in instances["task_instances"] if ti.get("hostname")}
-    assert len({h for h in hosts if h.startswith("worker-")}) == 2, hosts
+    # The night the scheduler started by itself (unpaused at creation) loads the demo.
+    scheduled = _wait(
+        "the first scheduled night",
+        300,
+        lambda: _api(env, f"{dag}/dagRuns?run_type=scheduled", token=token)["dag_runs"],
+    )[0]
+    # And one through the REST API, as an operator would (it waits for the first:
+    # one run at a time); it finds nothing new.
+    triggered = _api(env, f"{dag}/dagRuns", {"logical_date": None}, token=token)
+    hosts = set()
+    for run in (scheduled, triggered):
+        run_path = f"{dag}/dagRuns/{run['dag_run_id']}"
+        assert (
+            _wait(
+                f"run {run['dag_run_id']}", RUN_SECONDS, lambda p=run_path: _finished(env, token, p)
+            )
+            == "success"
+        )
+        hosts |= _hosts(env, token, run_path)
+    workers = {h for h in _hosts(env, token, f"{dag}/dagRuns/{scheduled['dag_run_id']}")}
+    assert len({h for h in workers if h.startswith("worker-")}) == 2, workers
+    assert all(h.startswith("worker-") for h in hosts), hosts
     loader = (
         f"postgresql://grassroots_loader:{env['GRASSROOTS_LOADER_PASSWORD']}"
         f"@127.0.0.1:{env['POSTGRES_PORT']}/grassroots"
@@ -233,5 +260,7 @@ def test_nightly_dag_succeeds_on_the_compose_stack_with_both_workers(stack):
                 "select status, count(*) from landing.received_files group by 1"
             ).fetchall()
         )
+        indicators = conn.execute("select count(*) from marts.fct_indicator_values").fetchone()[0]
     assert sum(statuses.values()) == len(list(DEMO_INBOX.iterdir()))
     assert "received" not in statuses and statuses["loaded"] > 0
+    assert indicators > 0

@@ -4,6 +4,7 @@ builds and runs them."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -74,3 +75,21 @@ def test_the_ui_is_published_on_the_loopback_unless_configured():
     test = _compose("docker-compose.test.yml")["services"]
     assert {s.get("network_mode") for s in test.values()} == {"host"}
     assert set(test) == set(_compose()["services"])
+
+
+def _dockerfile_env() -> dict[str, str]:
+    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
+    env = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            env.update(item.split("=", 1) for item in line.split()[1:])
+    return env
+
+
+def test_the_image_sets_what_the_embedded_default_sets():
+    from grassroots.config import Paths
+    from grassroots.runtime import STATIC_ENV, state_folder_env
+
+    image = _dockerfile_env()
+    expected = {**STATIC_ENV, **state_folder_env(Paths(Path(image["GRASSROOTS_HOME"])))}
+    assert {key: image.get(key) for key in expected} == expected

@@ -188,7 +188,12 @@ def stack(tmp_path_factory):
         waited = _run("docker", "wait", init.stdout.strip(), capture_output=True, text=True)
         assert waited.stdout.strip() == "0", "airflow-init failed (see compose.log)"
         _fill_inbox(env)
-        _compose(env, "up", "-d", "--no-build", "--scale", "airflow-worker=2")
+        # --no-deps: the init step has run; a plain `up` would run it once more.
+        services = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"]
+        services += ["airflow-triggerer", "airflow-worker"]
+        _compose(
+            env, "up", "-d", "--no-build", "--no-deps", "--scale", "airflow-worker=2", *services
+        )
         _wait("API server healthy", UP_SECONDS, lambda: _api(env, "/api/v2/monitor/health"))
         yield env
     finally:

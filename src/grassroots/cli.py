@@ -11,7 +11,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grassroots.config import ANALYST_ROLE, DEMO_INBOX, LOADER_ROLE, REPO_ROOT, paths
+from grassroots.config import (
+    ANALYST_ROLE,
+    DEMO_INBOX,
+    LOADER_ROLE,
+    REGISTRY_SOURCES_DIR,
+    REPO_ROOT,
+    paths,
+)
 
 DAG_ID = "nightly_submissions"
 WEEKLY_CHECKS_DAG_ID = "weekly_full_checks"
@@ -175,7 +182,7 @@ def _deploy_init(args) -> int:
 def _registry_build(args) -> int:
     from grassroots.registry_build import build_registry
 
-    counts = build_registry(args.shared_data, args.out)
+    counts = build_registry(args.sources, args.out)
     for name, count in counts.items():
         print(f"{name}: {count} rows")
     return 0
@@ -303,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     registry = commands.add_parser("registry", help="unit registry seeds")
     registry.add_argument("action", choices=["build"])
-    registry.add_argument("--shared-data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
+    registry.add_argument("--sources", type=Path, default=REGISTRY_SOURCES_DIR)
     registry.add_argument("--out", type=Path, default=REPO_ROOT / "seeds" / "registry")
     registry.set_defaults(handler=_registry_build)
 

@@ -77,3 +77,5 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 SEEDS_DIR = REPO_ROOT / "seeds"
 DAGS_DIR = REPO_ROOT / "dags"
 DEMO_INBOX = SEEDS_DIR / "demo_inbox"
+# The national register extract the registry seeds are built from (its README says whence).
+REGISTRY_SOURCES_DIR = SEEDS_DIR / "registry-sources"

@@ -1,7 +1,8 @@
-"""Build the unit registry seeds (seeds/registry/) from the shared reference data.
+"""Build the unit registry seeds (seeds/registry/) from the register extract in
+seeds/registry-sources/.
 
 Inputs:
-- the shared extract of the national statistics office's registry (vn_provinces.csv,
+- the extract of the national statistics office's registry (vn_provinces.csv,
   vn_districts.csv, vn_communes.csv; see its README), copied through unchanged apart
   from NFC normalization and a fixed column order;
 - the `vietnamadminunits` package (pinned 1.0.4), which holds the lists before and after
@@ -270,17 +271,17 @@ def build_crosswalk(communes: pd.DataFrame, districts: pd.DataFrame) -> tuple[pd
 
 
 def build_registry(
-    shared_data_dir: Path, out_dir: Path, report: dict | None = None
+    sources_dir: Path, out_dir: Path, report: dict | None = None
 ) -> dict[str, int]:
     """Write the registry seeds into out_dir; return the data row count of each file.
 
     If `report` is given, it is filled with the crosswalk coverage report (for the CLI).
     """
-    shared_data_dir, out_dir = Path(shared_data_dir), Path(out_dir)
+    sources_dir, out_dir = Path(sources_dir), Path(out_dir)
     counts: dict[str, int] = {}
     tables: dict[str, pd.DataFrame] = {}
     for out_name, (source_name, columns) in OUTPUT_FILES.items():
-        frame = read_text_csv(shared_data_dir / source_name)
+        frame = read_text_csv(sources_dir / source_name)
         missing = set(columns) - set(frame.columns)
         if missing:
             raise ValueError(f"{source_name}: missing columns {sorted(missing)}")

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from grassroots.config import REGISTRY_SOURCES_DIR
 from grassroots.registry import Registry, default_seeds_dir
 from grassroots.registry_build import build_registry
 
 pytestmark = pytest.mark.unit
-
-SHARED_DATA = Path("/work/shared/data")
 
 
 @pytest.fixture(scope="module")
@@ -181,9 +179,8 @@ def test_crosswalk_codes_match_the_registry(registry, crosswalk):
     )
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared reference data not mounted")
 def test_build_is_reproducible(tmp_path):
-    counts = build_registry(SHARED_DATA, tmp_path)
+    counts = build_registry(REGISTRY_SOURCES_DIR, tmp_path)
     assert counts["ref_communes.csv"] == 14_544
     assert counts["ref_districts.csv"] == 733
     assert counts["ref_provinces.csv"] == 98

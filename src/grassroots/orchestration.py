@@ -58,10 +58,17 @@ def failure_callbacks() -> list:
     return callbacks
 
 
+def retry_delay() -> timedelta:
+    """Between a failed task's tries: GRASSROOTS_RETRY_DELAY_SECONDS (tests shorten it),
+    else 2 minutes, time for a restarted PostgreSQL to finish its crash recovery."""
+    seconds = os.environ.get("GRASSROOTS_RETRY_DELAY_SECONDS", "").strip()
+    return timedelta(seconds=float(seconds)) if seconds else timedelta(minutes=2)
+
+
 DEFAULT_ARGS = {
     "owner": "grassroots-data-team",
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
+    "retry_delay": retry_delay(),
     "on_failure_callback": failure_callbacks(),
 }
 

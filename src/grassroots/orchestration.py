@@ -20,6 +20,16 @@ FAILURE_TEXT = (
     "Task {{ ti.task_id }} of run {{ ti.run_id }} ({{ ti.dag_id }}) failed after"
     " {{ ti.try_number }} tries: {{ exception }}"
 )
+# The mail: the same line, the error escaped (it may hold < >), and in Vietnamese what
+# the operator does next.
+FAILURE_MAIL = (
+    "<p>Task {{ ti.task_id }} of run {{ ti.run_id }} ({{ ti.dag_id }}) failed after"
+    " {{ ti.try_number }} tries:</p><pre>{{ exception | string | e }}</pre>"
+    "<p>Tác vụ {{ ti.task_id }} của lượt chạy {{ ti.run_id }} (DAG {{ ti.dag_id }}) đã"
+    " thất bại sau {{ ti.try_number }} lần thử. Xem nhật ký của tác vụ trong giao diện"
+    " Airflow, khắc phục nguyên nhân rồi chạy lại (Clear) tác vụ hoặc lượt chạy; các tệp"
+    " chưa nạp vẫn được giữ và sẽ được nạp ở lần chạy sau.</p>"
+)
 
 
 def warehouse_dsn() -> str:
@@ -45,7 +55,7 @@ def failure_callbacks() -> list:
                 to=[address.strip() for address in operators.split(",")],
                 smtp_conn_id=SMTP_CONN_ID,
                 subject=FAILURE_SUBJECT,
-                html_content=FAILURE_TEXT,
+                html_content=FAILURE_MAIL,
             )
         )
     slack_conn_id = os.environ.get("GRASSROOTS_SLACK_CONN_ID", "").strip()

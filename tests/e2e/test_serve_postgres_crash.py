@@ -6,7 +6,9 @@ One `grassroots serve` (a subprocess in its own session, GRASSROOTS_HOME = the t
 with tests/smtp_server.py's SMTP server as the operator alert target, 5 s between tries,
 and a failpoint file the tests arm and disarm while it runs (grassroots.failpoints).
 Nothing mocked: the embedded PostgreSQL (the warehouse and Airflow's metadata), Airflow's
-scheduler (LocalExecutor), dbt, GX. The tests run in file order.
+scheduler (LocalExecutor), dbt, GX. The tests run in file order. (Over 400 lines: it
+carries its own copy of test_serve.py's REST client and start/stop helpers, with a poll
+that tolerates the API server while its database is down.)
 """
 
 from __future__ import annotations

@@ -617,8 +617,12 @@ def _load_or_split(conn, parsed, result, run_id) -> tuple[IntakeSummary, list[in
     """
     try:
         return load_batch(conn, parsed, result, run_id)
-    except psycopg.Error:
-        if len(parsed) == 1:
+    except psycopg.Error as error:
+        # The server gone (killed, restarted, the session ended) is no file's fault, and
+        # no half would fare better: the attempt fails at once and its retry loads it.
+        shutdown = (psycopg.errors.AdminShutdown, psycopg.errors.CrashShutdown)
+        lost = conn.broken or conn.closed or isinstance(error, shutdown)
+        if len(parsed) == 1 or lost:
             raise
         log.exception("batch of %d files failed to load; loading it in halves", len(parsed))
         middle = len(parsed) // 2

@@ -20,6 +20,16 @@ FAILURE_TEXT = (
     "Task {{ ti.task_id }} of run {{ ti.run_id }} ({{ ti.dag_id }}) failed after"
     " {{ ti.try_number }} tries: {{ exception }}"
 )
+# The mail: the same line, the error escaped (it may hold < >), and in Vietnamese what
+# the operator does next.
+FAILURE_MAIL = (
+    "<p>Task {{ ti.task_id }} of run {{ ti.run_id }} ({{ ti.dag_id }}) failed after"
+    " {{ ti.try_number }} tries:</p><pre>{{ exception | string | e }}</pre>"
+    "<p>Tác vụ {{ ti.task_id }} của lượt chạy {{ ti.run_id }} (DAG {{ ti.dag_id }}) đã"
+    " thất bại sau {{ ti.try_number }} lần thử. Xem nhật ký của tác vụ trong giao diện"
+    " Airflow, khắc phục nguyên nhân rồi chạy lại (Clear) tác vụ hoặc lượt chạy; các tệp"
+    " chưa nạp vẫn được giữ và sẽ được nạp ở lần chạy sau.</p>"
+)
 
 
 def warehouse_dsn() -> str:
@@ -45,7 +55,7 @@ def failure_callbacks() -> list:
                 to=[address.strip() for address in operators.split(",")],
                 smtp_conn_id=SMTP_CONN_ID,
                 subject=FAILURE_SUBJECT,
-                html_content=FAILURE_TEXT,
+                html_content=FAILURE_MAIL,
             )
         )
     slack_conn_id = os.environ.get("GRASSROOTS_SLACK_CONN_ID", "").strip()
@@ -58,10 +68,17 @@ def failure_callbacks() -> list:
     return callbacks
 
 
+def retry_delay() -> timedelta:
+    """Between a failed task's tries: GRASSROOTS_RETRY_DELAY_SECONDS (tests shorten it),
+    else 2 minutes, time for a restarted PostgreSQL to finish its crash recovery."""
+    seconds = os.environ.get("GRASSROOTS_RETRY_DELAY_SECONDS", "").strip()
+    return timedelta(seconds=float(seconds)) if seconds else timedelta(minutes=2)
+
+
 DEFAULT_ARGS = {
     "owner": "grassroots-data-team",
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
+    "retry_delay": retry_delay(),
     "on_failure_callback": failure_callbacks(),
 }
 

@@ -248,6 +248,7 @@ class Supervisor:
         self.failure: str | None = None
         self.ready = False
         self._in_setup = False
+        self._watching_postgres = False
 
     # -- entry point ----------------------------------------------------------------
     def run(self) -> int:
@@ -301,12 +302,18 @@ class Supervisor:
 
     def _supervise(self, env: dict[str, str], watch_postgres: bool) -> int:
         last_postgres_check = time.monotonic()
+        self._watching_postgres = watch_postgres
         while not self.stopping.is_set():
             self._reap_orphans()
             changed = False
+            exited = False
             for component in self.components.values():
+                was_running = component.process is not None
                 changed |= self._watch(component, env)
-            if watch_postgres and time.monotonic() - last_postgres_check >= POSTGRES_CHECK_EVERY:
+                exited |= was_running and component.process is None
+            # A component that exits has most often lost its database: look at once.
+            due = exited or time.monotonic() - last_postgres_check >= POSTGRES_CHECK_EVERY
+            if watch_postgres and due:
                 last_postgres_check = time.monotonic()
                 changed |= self._watch_postgres()
             if self.failure:
@@ -333,9 +340,21 @@ class Supervisor:
             return None
         return min(2.0 ** (len(deaths) - 1), MAX_BACKOFF)
 
+    def _database_up(self) -> bool:
+        """Whether the components' database runs: the embedded PostgreSQL when serve
+        watches it (an external one is not ours to wait for)."""
+        if not self._watching_postgres:
+            return True
+        return self.warehouse.server.is_running()
+
     def _watch(self, component: Component, env: dict[str, str]) -> bool:
         if component.process is None:  # waiting for its restart
             if time.time() >= component.next_start:
+                if not self._database_up():
+                    # Started now it would only exit again and use up its restarts;
+                    # it starts once PostgreSQL is back.
+                    component.next_start = time.time() + 1.0
+                    return False
                 component.restarts += 1
                 self.say(f"restarting {component.name} (restart {component.restarts})")
                 component.start(env)

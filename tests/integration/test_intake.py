@@ -195,6 +195,32 @@ def test_a_batch_the_database_refuses_is_loaded_in_halves(empty_warehouse, tmp_p
         assert conn.execute("select count(*) from raw.form_dv").fetchone() == (2,)
 
 
+def test_a_batch_whose_server_went_away_fails_without_splitting(
+    empty_warehouse, tmp_path, monkeypatch
+):
+    """The batch's connection ended by the server (as when PostgreSQL dies mid-load): the
+    attempt fails at once, for its retry, without loading halves on a dead connection."""
+    original = intake.load_batch
+    calls = []
+
+    def cut_off(conn, parsed, result, run_id):
+        calls.append(len(parsed))
+        with psycopg.connect(empty_warehouse.url(), autocommit=True) as other:
+            other.execute("select pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        return original(conn, parsed, result, run_id)
+
+    monkeypatch.setattr(intake, "load_batch", cut_off)
+    files = {
+        f"dv{i}.csv": _dv(100 + i).replace("06193", code)
+        for i, code in enumerate(["06193", "06211"])
+    }
+    with psycopg.connect(empty_warehouse.url()) as conn, pytest.raises(psycopg.OperationalError):
+        _run(conn, tmp_path, files)
+    assert calls == [2]
+    with psycopg.connect(empty_warehouse.url()) as conn:
+        assert intake.account(conn)["received"] == 2  # left for the retry
+
+
 def test_versions_are_numbered_and_dated(empty_warehouse, tmp_path):
     with psycopg.connect(empty_warehouse.url()) as conn:
         _run(conn, tmp_path, {"v1.csv": _dv(100)})

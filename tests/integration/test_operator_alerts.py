@@ -76,6 +76,10 @@ def test_a_failed_task_mails_the_operators_and_posts_to_slack(monkeypatch, smtp,
     (mail,) = sink.received
     assert sorted(mail.recipients) == ["ops1@example.vn", "ops2@example.vn"]
     assert mail.message["Subject"] == "[grassroots] nightly_submissions.parse_validate_load failed"
+    (html,) = [p for p in mail.message.walk() if p.get_content_type() == "text/html"]
+    text = html.get_payload(decode=True).decode()
+    assert "parse_validate_load of run manual__x" in text and "warehouse is down" in text
+    assert "thất bại sau 3 lần thử" in text  # what to do next, for operators, in Vietnamese
     (body,) = bodies
     assert "parse_validate_load of run manual__x" in body["text"]
     assert "after 3 tries: warehouse is down" in body["text"]

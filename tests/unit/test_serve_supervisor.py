@@ -40,6 +40,9 @@ DRIVER = textwrap.dedent(
             self.ready = True
             self._write_state()
 
+        def _database_up(self):  # the test stands for a database down with a file
+            return not (logs.parent / "database-down").exists()
+
     sys.exit(Plain(max_restarts=max_restarts, restart_window=60, stop_grace=3).run())
     """
 )
@@ -106,3 +109,29 @@ def test_sigterm_stops_every_process_even_one_that_left_its_group(tmp_path):
     assert "stubborn did not stop in 3 s: killed" in out
     for pid in [*pids, escapee_pid]:
         assert not Path(f"/proc/{pid}").exists(), (pid, out)
+
+
+def test_a_component_waits_for_its_database_before_it_is_started_again(tmp_path):
+    """While the database is down, a component that exited is not started again (it would
+    only exit again and use up its restarts); once the database is back, it is."""
+    down = tmp_path / "home" / "database-down"
+    down.parent.mkdir(parents=True)
+    down.touch()
+    process = _supervise(
+        tmp_path, {"steady": ["sleep", "300"], "flaky": ["sh", "-c", "exit 3"]}, max_restarts=2
+    )
+    try:
+        # Long enough for the 2 restarts allowed (1 s, then 2 s apart) and a third exit.
+        time.sleep(8)
+        assert process.poll() is None, process.communicate()[0]
+        assert _state(tmp_path)["components"]["flaky"]["restarts"] == 0
+        down.unlink()
+        deadline = time.monotonic() + 30
+        while _state(tmp_path)["components"]["flaky"]["restarts"] < 1:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        os.kill(process.pid, signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert "restarting flaky (restart 1)" in out, out

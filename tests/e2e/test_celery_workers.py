@@ -77,11 +77,20 @@ def _end(process: subprocess.Popen | None, grace: float = 30) -> None:
         try:
             process.wait(timeout=grace)
             if sig == signal.SIGTERM:
-                below = [pid for pid in below if Path(f"/proc/{pid}").exists()]
+                below = [pid for pid in below if _running(pid)]
                 if not below:
                     return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan killed here waits for init to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _kill_tree(process: subprocess.Popen) -> list[int]:
@@ -94,6 +103,10 @@ def _kill_tree(process: subprocess.Popen) -> list[int]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in pids):
+        assert time.monotonic() < deadline, [pid for pid in pids if _running(pid)]
+        time.sleep(0.1)
     return pids
 
 
@@ -406,6 +419,8 @@ def test_one_night_runs_on_both_workers(stack, night_on_two_workers):
     batches = [ti for ti in instances if ti["task_id"] == "load_batch"]
     assert len(batches) >= 5, len(batches)
     assert all(ti["state"] == "success" for ti in batches)
+    # Two batches at a time, one task at a time per worker: the batches spread too.
+    assert {ti["hostname"] for ti in batches} == set(WORKERS)
     # Every file accounted for: loaded, quarantined or superseded; nothing left over.
     assert "received" not in {status for _name, status, _version in outcome["files"]}
     assert len(outcome["files"]) == len(SAMPLE)
@@ -427,7 +442,7 @@ def test_a_worker_killed_mid_load_leaves_nothing_half_loaded_and_the_retry_loads
     task_pid = int(marker.read_text())
     killed = _kill_tree(victim)  # within the failpoint's 60 s
     assert task_pid in killed
-    assert not Path(f"/proc/{task_pid}").exists()
+    assert not _running(task_pid)
     del stack.workers["worker-a"]
     (running,) = [
         ti

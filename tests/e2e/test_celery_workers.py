@@ -1,7 +1,9 @@
 """The distributed topology natively, on 127.0.0.1: `grassroots serve --executor celery`
 (scheduler, DAG processor, triggerer, API server) and two `grassroots worker` processes
-(`airflow celery worker`, each under its own name), with Debian's Redis as the broker
-(the broker docker/ uses; started by the test in a temp folder, nothing persisted).
+(`airflow celery worker`, each under its own name), with Debian's Redis as the broker:
+the broker docker/ and Airflow's own compose file use, one binary the test starts on a
+free port in a temp folder with nothing persisted (RabbitMQ would bring an Erlang
+runtime and a slower start for no difference Celery shows the DAG).
 
 1. A night triggered through the REST API runs on both workers: its task instances
    record both names.
@@ -316,10 +318,34 @@ def _settle_other_runs(stack: Stack) -> None:
         stack.api("PATCH", f"/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}", json={"state": "success"})
 
 
+def _end_leftover_runs(warehouse) -> None:
+    """Runs an interrupted earlier session left unfinished, failed before the scheduler
+    starts: it would otherwise adopt their tasks, whose Celery results (in that session's
+    broker) never come, and keep executor slots for them until the adoption timeout."""
+    unfinished = [
+        *("queued", "running", "scheduled", "up_for_retry"),
+        *("up_for_reschedule", "restarting", "deferred"),
+    ]
+    with psycopg.connect(warehouse.admin_url("airflow"), autocommit=True) as conn:
+        if not conn.execute("select to_regclass('public.dag_run') is not null").fetchone()[0]:
+            return
+        conn.execute(
+            "update task_instance set state = 'failed'"
+            " where dag_id = %s and state = any(%s::text[])",
+            (DAG_ID, unfinished),
+        )
+        conn.execute(
+            "update dag_run set state = 'failed'"
+            " where dag_id = %s and state in ('queued', 'running')",
+            (DAG_ID,),
+        )
+
+
 @pytest.fixture(scope="module")
 def stack(warehouse, tmp_path_factory, request):
     _redis_or_skip()
     reset_intake(warehouse)
+    _end_leftover_runs(warehouse)
     logs = tmp_path_factory.mktemp("celery-logs")
     redis_dir = tmp_path_factory.mktemp("redis")
     redis_port, api_port = free_port(), free_port()

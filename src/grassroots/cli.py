@@ -83,6 +83,17 @@ def _serve(args) -> int:
     if args.action == "password":
         print(serve.admin_password())
         return 0
+    from grassroots.workers import WorkerError, celery_env, uses_celery
+
+    if args.executor == "celery":
+        # Read by runtime_env and inherited by a detached serve: tasks go to the broker.
+        os.environ["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor"
+    if uses_celery(dict(os.environ)):
+        try:  # before setup: a missing broker is said at once
+            celery_env(dict(os.environ))
+        except WorkerError as error:
+            print(error, file=sys.stderr)
+            return 1
     if args.detach:
         return serve.detach(args.host, args.port, say=_say)
     try:
@@ -90,6 +101,17 @@ def _serve(args) -> int:
     except serve.ServeError as error:
         print(error, file=sys.stderr)
         return 1
+
+
+def _worker(args) -> int:
+    from grassroots.workers import WorkerError, run_worker
+
+    try:
+        run_worker(args.queues, args.concurrency, args.name, args.api_url)
+    except WorkerError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0  # not reached: run_worker becomes the Celery worker
 
 
 def trigger_run(inbox: Path | None, *, verbose: bool = True, dag_id: str = DAG_ID) -> int:
@@ -280,7 +302,36 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--detach", action="store_true", help="run in the background (stop: grassroots serve stop)"
     )
+    serve.add_argument(
+        "--executor",
+        choices=["local", "celery"],
+        default="local",
+        help="celery: tasks go to `grassroots worker` processes through the broker"
+        " (AIRFLOW__CELERY__BROKER_URL); also AIRFLOW__CORE__EXECUTOR=CeleryExecutor",
+    )
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a Celery worker of a `grassroots serve --executor celery` (any machine)",
+        description="Runs `airflow celery worker` with the product's environment until"
+        " SIGTERM. Needs AIRFLOW__CELERY__BROKER_URL, the server's secrets.json (or the"
+        " variables) and the warehouse (docs/operations.md).",
+    )
+    worker.add_argument("--queues", help="comma-separated Celery queues (default: Airflow's)")
+    worker.add_argument(
+        "--concurrency", type=int, help="tasks at once (default: the machine's cores)"
+    )
+    worker.add_argument(
+        "--name",
+        default=os.environ.get("GRASSROOTS_WORKER_NAME") or None,
+        help="the name its tasks record as their host (default: the machine's name)",
+    )
+    worker.add_argument(
+        "--api-url",
+        help="the API server, e.g. http://10.0.0.5:8080/ (default: GRASSROOTS_API_HOST/_PORT)",
+    )
+    worker.set_defaults(handler=_worker)
 
     run = commands.add_parser("run", help="trigger one run of the nightly DAG now")
     run.add_argument(

@@ -6,7 +6,8 @@ its log in $GRASSROOTS_HOME/logs/<component>.log:
 
   postgres        the embedded warehouse (not with GRASSROOTS_WAREHOUSE_URL): checked
                   every few seconds and started again if it stopped
-  scheduler       with LocalExecutor: it runs the tasks
+  scheduler       with LocalExecutor: it runs the tasks (with CeleryExecutor, the
+                  `grassroots worker` processes do: grassroots.workers)
   dag-processor   parses dags/
   triggerer       deferred tasks
   api-server      the REST API, the UI and the execution API the tasks report to
@@ -119,7 +120,10 @@ def serve_env(env: dict[str, str], host: str, port: int) -> dict[str, str]:
     }
     for key, value in defaults.items():
         served.setdefault(key, value)
-    return served
+    from grassroots.workers import celery_env, uses_celery
+
+    # CeleryExecutor: the scheduler sends tasks to `grassroots worker` (grassroots.workers).
+    return celery_env(served) if uses_celery(served) else served
 
 
 # -- processes ----------------------------------------------------------------------

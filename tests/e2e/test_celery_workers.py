@@ -274,6 +274,8 @@ def _operator_env(broker: str, port: int) -> dict[str, str]:
         # (Airflow's default, 300 s, only makes the test wait).
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT),
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL="5",
+        # The retried batch starts 5 s after it is found dead, not the night's 2 min.
+        GRASSROOTS_RETRY_DELAY_SECONDS="5",
         # As many tasks at once as the workers take (one each): none waits in the
         # broker, so the two batches planned to run at once go one to each worker.
         AIRFLOW__CORE__PARALLELISM=str(len(WORKERS)),

@@ -37,12 +37,12 @@ from grassroots.config import DEMO_INBOX, paths
 from grassroots.failpoints import FAILPOINT_ENV
 from grassroots.intake import account
 from grassroots.serve import descendants_of
-from tests.conftest import REPO_ROOT, TEST_HOME, reset_intake
+from tests.conftest import REPO_ROOT, reset_intake
+from tests.served import DAG_ID, STOP_TIMEOUT, AirflowApi, operator_env, wait
 from tests.smtp_server import free_port
 
 pytestmark = pytest.mark.e2e
 
-DAG_ID = "nightly_submissions"
 BIN = Path(sys.executable).parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 # 40 sample files and the broken ones, 8 to a batch: 7 load_batch tasks.
@@ -54,7 +54,6 @@ WORKERS = ("worker-a", "worker-b")
 START_TIMEOUT = 600
 RUN_TIMEOUT = 2400
 RETRY_TIMEOUT = 1200
-STOP_TIMEOUT = 150
 HEARTBEAT_TIMEOUT = 90
 ARTIFACTS = REPO_ROOT / ".state" / "test-artifacts" / "celery-workers"
 
@@ -115,16 +114,14 @@ def _kill_tree(process: subprocess.Popen) -> list[int]:
     return pids
 
 
-class Stack:
+class Stack(AirflowApi):
     """Redis, `grassroots serve --executor celery` and the workers, with their logs."""
 
     def __init__(self, env: dict[str, str], port: int, logs: Path):
-        self.env, self.port, self.logs = env, port, logs
-        self.url = f"http://127.0.0.1:{port}"
+        super().__init__(f"http://127.0.0.1:{port}", env)
+        self.port, self.logs = port, logs
         self.serve: subprocess.Popen | None = None
         self.workers: dict[str, subprocess.Popen] = {}
-        self.runs: list[str] = []
-        self._token: str | None = None
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
         with (self.logs / f"{name}.log").open("a", encoding="utf-8") as out:
@@ -170,74 +167,11 @@ class Stack:
         text = log.read_text(errors="replace") if log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    # -- REST API -----------------------------------------------------------------
-    def token(self) -> str:
-        if self._token is None:
-            password = subprocess.run(
-                [str(BIN / "grassroots"), "serve", "password"],
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            ).stdout.strip()
-            response = httpx.post(
-                f"{self.url}/auth/token",
-                json={"username": "admin", "password": password},
-                timeout=30,
-            )
-            assert response.status_code in (200, 201), response.text
-            self._token = response.json()["access_token"]
-        return self._token
-
-    def api(self, method: str, path: str, **kwargs) -> dict:
-        response = httpx.request(
-            method,
-            f"{self.url}/api/v2{path}",
-            headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=60,
-            **kwargs,
-        )
-        assert response.status_code < 300, (response.status_code, response.text)
-        return response.json()
-
-    def trigger(self, inbox: Path) -> str:
-        run = self.api(
-            "POST",
-            f"/dags/{DAG_ID}/dagRuns",
-            json={"logical_date": datetime.now(UTC).isoformat(), "conf": {"inbox": str(inbox)}},
-        )
-        self.runs.append(run["dag_run_id"])
-        return run["dag_run_id"]
-
-    def task_instances(self, run_id: str) -> list[dict]:
-        found, offset = [], 0
-        while True:
-            page = self.api(
-                "GET",
-                f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
-                params={"limit": 100, "offset": offset},
-            )
-            found += page["task_instances"]
-            offset += len(page["task_instances"])
-            if not page["task_instances"] or offset >= page["total_entries"]:
-                return found
-
     def check_alive(self) -> None:
         assert self.serve is not None and self.serve.poll() is None, self.tail("serve")
 
     def wait(self, what: str, condition, timeout: float, every: float = 5):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.check_alive()
-            result = condition()
-            if result:
-                return result
-            assert time.monotonic() < deadline, f"{what}: not after {timeout} s"
-            time.sleep(every)
-
-    def run_state(self, run_id: str) -> str:
-        return self.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+        return wait(what, condition, timeout, every, self.check_alive)
 
     def save_artifacts(self) -> None:
         """The logs of the server, its components, Redis, the workers and the task logs
@@ -250,23 +184,15 @@ class Stack:
             log = paths().home / "logs" / f"{component}.log"
             if log.exists():
                 shutil.copy2(log, ARTIFACTS / f"component-{component}.log")
-        for run_id in self.runs:
+        for run_id in self.triggered:
             tasks = paths().airflow_home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}"
             if tasks.exists():
                 shutil.copytree(tasks, ARTIFACTS / "task-logs" / run_id.replace(":", "_"))
 
 
 def _operator_env(broker: str, port: int) -> dict[str, str]:
-    """An operator's shell on each machine: none of what the test process took from
-    runtime_env (serve and worker derive it), the broker, short test bounds."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "GRASSROOTS_", "DBT_")) and key != "TMPDIR"
-    }
-    env.update(
-        GRASSROOTS_HOME=str(TEST_HOME),
-        GRASSROOTS_INBOX=str(paths().home / "inbox"),
+    """An operator's shell on each machine, the broker, short test bounds."""
+    return operator_env(
         GRASSROOTS_API_PORT=str(port),
         GRASSROOTS_INTAKE_BATCH_SIZE=str(BATCH_SIZE),
         AIRFLOW__CELERY__BROKER_URL=broker,
@@ -280,7 +206,6 @@ def _operator_env(broker: str, port: int) -> dict[str, str]:
         # broker, so the two batches planned to run at once go one to each worker.
         AIRFLOW__CORE__PARALLELISM=str(len(WORKERS)),
     )
-    return env
 
 
 def _wait_for_redis(port: int, process: subprocess.Popen) -> None:
@@ -371,13 +296,7 @@ def stack(warehouse, tmp_path_factory, request):
             [str(BIN / "grassroots"), "serve", "--executor", "celery", "--port", str(api_port)],
             stack.env,
         )
-
-        def healthy():
-            with contextlib.suppress(httpx.HTTPError):
-                return httpx.get(f"{stack.url}/api/v2/monitor/health", timeout=5).is_success
-            return False
-
-        stack.wait("the API server", healthy, START_TIMEOUT, 2)
+        stack.wait_until_healthy()
         _settle_other_runs(stack)
         yield stack
     finally:

@@ -8,13 +8,9 @@ GRASSROOTS_HOME = the test home) and run in file order; the last one stops it.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,19 +23,14 @@ import pytest
 
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.intake import account
-from grassroots.serve import descendants_of, state_file
-from tests.conftest import REPO_ROOT, TEST_HOME, reset_intake
+from grassroots.serve import descendants_of
+from tests.conftest import REPO_ROOT, reset_intake
 from tests.e2e.demo_expectations import EXPECTED_INDICATORS, EXPECTED_QUARANTINE
+from tests.served import DAG_ID, STOP_TIMEOUT, Served, first_start, operator_env
 from tests.smtp_server import free_port
 
 pytestmark = pytest.mark.e2e
 
-DAG_ID = "nightly_submissions"
-GRASSROOTS = str(Path(sys.executable).parent / "grassroots")
-# Bounds (2 shared cores): setup and the components' start, one night of the demo inbox.
-START_TIMEOUT = 600
-RUN_TIMEOUT = 1800
-STOP_TIMEOUT = 150
 ARTIFACTS = REPO_ROOT / ".state" / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -54,182 +45,18 @@ CHROMIUM_FLAGS = [
 ]
 
 
-class Served:
-    """A running `grassroots serve` and a REST API client logged in as its admin."""
-
-    def __init__(self, process: subprocess.Popen, port: int, log: Path, env: dict[str, str]):
-        self.process, self.port, self.log, self.env = process, port, log, env
-        self.url = f"http://127.0.0.1:{port}"
-        self.runs: dict[str, str] = {}  # what a test triggered: name -> run id
-        self._token: str | None = None
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [GRASSROOTS, "serve", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=STOP_TIMEOUT + 30,
-            check=False,
-        )
-
-    def password(self) -> str:
-        result = self.cli("password")
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def token(self) -> str:
-        if self._token is None:
-            response = httpx.post(
-                f"{self.url}/auth/token",
-                json={"username": "admin", "password": self.password()},
-                timeout=30,
-            )
-            assert response.status_code in (200, 201), response.text
-            self._token = response.json()["access_token"]
-        return self._token
-
-    def api(self, method: str, path: str, **kwargs) -> dict:
-        response = httpx.request(
-            method,
-            f"{self.url}/api/v2{path}",
-            headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=60,
-            **kwargs,
-        )
-        assert response.status_code < 300, (response.status_code, response.text)
-        return response.json()
-
-    def trigger(self, inbox: Path) -> str:
-        run = self.api(
-            "POST",
-            f"/dags/{DAG_ID}/dagRuns",
-            json={
-                "logical_date": datetime.now(UTC).isoformat(),
-                "conf": {"inbox": str(inbox)},
-            },
-        )
-        return run["dag_run_id"]
-
-    def wait_for_run(self, run_id: str, timeout: float = RUN_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        state = None
-        while time.monotonic() < deadline:
-            self.check_alive()
-            state = self.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
-            if state in ("success", "failed"):
-                return state
-            time.sleep(5)
-        raise AssertionError(f"run {run_id} still {state} after {timeout} s")
-
-    def state(self) -> dict:
-        return json.loads(state_file().read_text())
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise AssertionError(
-                f"grassroots serve exited with {self.process.returncode}:\n{self.log_tail()}"
-            )
-
-    def log_tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
-
-
-def _served_env(default_inbox: Path) -> dict[str, str]:
-    """The environment an operator's shell has: none of what the test process took from
-    runtime_env (serve derives it itself), this test home, an empty default inbox."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "GRASSROOTS_", "DBT_")) and key != "TMPDIR"
-    }
-    env.update(GRASSROOTS_HOME=str(TEST_HOME), GRASSROOTS_INBOX=str(default_inbox))
-    return env
-
-
-def _first_start(warehouse) -> None:
-    """As on a server where serve never ran: the DAG paused (if an earlier test run left
-    it in Airflow's database) and no record of serve having unpaused it."""
-    (paths().home / "serve" / "nightly-unpaused").unlink(missing_ok=True)
-    with psycopg.connect(warehouse.admin_url("airflow"), autocommit=True) as conn:
-        if conn.execute("select to_regclass('public.dag') is not null").fetchone()[0]:
-            conn.execute("update dag set is_paused = true where dag_id = %s", (DAG_ID,))
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        for pid in descendants_of(process.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def served(warehouse):
     reset_intake(warehouse)
-    _first_start(warehouse)
-    default_inbox = paths().home / "inbox"
-    default_inbox.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = _served_env(default_inbox)
+    first_start(warehouse)
     log = paths().home / "logs" / "serve-test.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(
-            [GRASSROOTS, "serve", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Served(process, port, log, env)
+    server = Served.start(operator_env(), log, "--port", str(free_port()))
+    server.runs = {}  # what a test triggered or saw: name -> run id or time
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            server.check_alive()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{server.url}/api/v2/monitor/health", timeout=5).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"no API after {START_TIMEOUT} s"
-            time.sleep(2)
-        _wait_until_unpaused(server)
-        _settle_unfinished_runs(server)
+        server.unpaused_and_settled()
         yield server
     finally:
-        _stop(process)
-
-
-def _settle_unfinished_runs(served: Served) -> None:
-    """Mark done the runs this test did not trigger: the night Airflow starts at once when
-    the DAG is first unpaused (catchup off: the latest 01:00 already passed), and any run
-    an interrupted earlier test session left. One night of the demo inbox takes minutes
-    on two shared cores; a second one (on an empty inbox) would only make this slower."""
-    runs = served.api("GET", f"/dags/{DAG_ID}/dagRuns", params={"state": ["running", "queued"]})
-    for run in runs["dag_runs"]:
-        served.api(
-            "PATCH", f"/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}", json={"state": "success"}
-        )
-
-
-def _wait_until_unpaused(served: Served, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        dag = served.api("GET", f"/dags/{DAG_ID}")
-        after = dag["next_dagrun_run_after"]
-        # Unpaused, and the night already missed (if any) taken: the next is to come.
-        if not dag["is_paused"] and after and datetime.fromisoformat(after) > datetime.now(UTC):
-            return dag
-        assert time.monotonic() < deadline, f"{DAG_ID} still paused after {timeout} s"
-        time.sleep(3)
+        server.stop()
 
 
 def test_the_ui_listens_on_loopback_and_asks_for_a_login(served):

@@ -6,9 +6,7 @@ One `grassroots serve` (a subprocess in its own session, GRASSROOTS_HOME = the t
 with tests/smtp_server.py's SMTP server as the operator alert target, 5 s between tries,
 and a failpoint file the tests arm and disarm while it runs (grassroots.failpoints).
 Nothing mocked: the embedded PostgreSQL (the warehouse and Airflow's metadata), Airflow's
-scheduler (LocalExecutor), dbt, GX. The tests run in file order. (Over 400 lines: it
-carries its own copy of test_serve.py's REST client and start/stop helpers, with a poll
-that tolerates the API server while its database is down.)
+scheduler (LocalExecutor), dbt, GX. The tests run in file order.
 """
 
 from __future__ import annotations
@@ -18,32 +16,24 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.intake import account
 from grassroots.reader import parse_content
-from grassroots.serve import descendants_of, postgres_pid, state_file
-from tests.conftest import REPO_ROOT, TEST_HOME, reset_intake
+from grassroots.serve import postgres_pid
+from tests.conftest import REPO_ROOT, reset_intake
+from tests.served import DAG_ID, RUN_TIMEOUT, Served, first_start, operator_env
 from tests.smtp_server import MailSink, free_port
 
 pytestmark = pytest.mark.e2e
 
-DAG_ID = "nightly_submissions"
-GRASSROOTS = str(Path(sys.executable).parent / "grassroots")
 OPERATOR = "vanhanh@grassroots.example.vn"
-# Bounds (2 shared cores): setup and start, one night of a small inbox, a restart.
-START_TIMEOUT = 600
-RUN_TIMEOUT = 1800
-STOP_TIMEOUT = 150
+# Bound on a restart of PostgreSQL (2 shared cores).
 RESTART_TIMEOUT = 180
 ARTIFACTS = REPO_ROOT / ".state" / "test-artifacts" / "serve-postgres-crash"
 # Two batches of about 27 files (GRASSROOTS_INTAKE_BATCH_SIZE), loaded side by side.
@@ -51,89 +41,12 @@ CRASHED = sorted(DEMO_INBOX.glob("[A-Z]*"))[:40] + sorted(DEMO_INBOX.glob("broke
 FAILED = sorted(DEMO_INBOX.glob("[A-Z]*"))[40:70]
 
 
-class Served:
-    """A running `grassroots serve`, its REST API (logged in as its admin) and the
-    failpoint file its tasks read."""
+class CrashServed(Served):
+    """A served night with a failpoint file its tasks read (grassroots.failpoints)."""
 
-    def __init__(self, process: subprocess.Popen, port: int, log: Path, env: dict[str, str]):
-        self.process, self.port, self.log, self.env = process, port, log, env
-        self.url = f"http://127.0.0.1:{port}"
-        self.failpoint_file = Path(env["GRASSROOTS_FAILPOINT_FILE"])
-        self.runs: list[str] = []
-        self._token: str | None = None
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [GRASSROOTS, "serve", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=STOP_TIMEOUT + 30,
-            check=False,
-        )
-
-    def token(self) -> str:
-        if self._token is None:
-            password = self.cli("password").stdout.strip()
-            response = httpx.post(
-                f"{self.url}/auth/token",
-                json={"username": "admin", "password": password},
-                timeout=30,
-            )
-            assert response.status_code in (200, 201), response.text
-            self._token = response.json()["access_token"]
-        return self._token
-
-    def api(self, method: str, path: str, **kwargs) -> dict:
-        response = httpx.request(
-            method,
-            f"{self.url}/api/v2{path}",
-            headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=60,
-            **kwargs,
-        )
-        assert response.status_code < 300, (response.status_code, response.text)
-        return response.json()
-
-    def poll(self, path: str) -> dict | None:
-        """GET that tolerates a server between its database's death and its return."""
-        try:
-            return self.api("GET", path)
-        except (AssertionError, httpx.HTTPError):
-            return None
-
-    def trigger(self, inbox: Path) -> str:
-        run = self.api(
-            "POST",
-            f"/dags/{DAG_ID}/dagRuns",
-            json={"logical_date": datetime.now(UTC).isoformat(), "conf": {"inbox": str(inbox)}},
-        )
-        self.runs.append(run["dag_run_id"])
-        return run["dag_run_id"]
-
-    def wait_for_run(self, run_id: str, timeout: float = RUN_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        state = None
-        while time.monotonic() < deadline:
-            self.check_alive()
-            run = self.poll(f"/dags/{DAG_ID}/dagRuns/{run_id}")
-            state = run["state"] if run else state
-            if state in ("success", "failed"):
-                return state
-            time.sleep(5)
-        raise AssertionError(f"run {run_id} still {state} after {timeout} s")
-
-    def tries(self, run_id: str, task_id: str) -> list[dict]:
-        """Every try of every map index of a task: [{map_index, try_number, state}]."""
-        mapped = self.api(
-            "GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/listMapped"
-        )
-        found = []
-        for ti in mapped["task_instances"]:
-            index = ti["map_index"]
-            path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/{index}/tries"
-            found += self.api("GET", path)["task_instances"]
-        return found
+    @property
+    def failpoint_file(self) -> Path:
+        return Path(self.env["GRASSROOTS_FAILPOINT_FILE"])
 
     def arm(self, spec: str) -> None:
         self.failpoint_file.write_text(spec, encoding="utf-8")
@@ -141,27 +54,9 @@ class Served:
     def disarm(self) -> None:
         self.failpoint_file.unlink(missing_ok=True)
 
-    def state(self) -> dict:
-        return json.loads(state_file().read_text())
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise AssertionError(
-                f"grassroots serve exited with {self.process.returncode}:\n{self.log_tail()}"
-            )
-
-    def log_tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
-
 
 def _served_env(smtp_port: int, failpoint_file: Path) -> dict[str, str]:
-    """An operator's shell (none of what the test process took from runtime_env), this
-    test home, the SMTP sink as the operators' mail server, short retries."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "GRASSROOTS_", "DBT_")) and key != "TMPDIR"
-    }
+    """An operator's shell, the SMTP sink as the operators' mail server, short retries."""
     smtp = {
         "conn_type": "smtp",
         "host": "127.0.0.1",
@@ -172,9 +67,7 @@ def _served_env(smtp_port: int, failpoint_file: Path) -> dict[str, str]:
             "disable_tls": True,
         },
     }
-    env.update(
-        GRASSROOTS_HOME=str(TEST_HOME),
-        GRASSROOTS_INBOX=str(paths().home / "inbox"),
+    return operator_env(
         GRASSROOTS_OPERATOR_EMAILS=OPERATOR,
         AIRFLOW_CONN_GRASSROOTS_SMTP=json.dumps(smtp),
         GRASSROOTS_RETRY_DELAY_SECONDS="5",
@@ -183,31 +76,6 @@ def _served_env(smtp_port: int, failpoint_file: Path) -> dict[str, str]:
         # Two batches and the scheduler's own work on two shared cores.
         AIRFLOW__CORE__PARALLELISM="4",
     )
-    return env
-
-
-def _first_start(warehouse) -> None:
-    """As on a new server: the DAG paused, serve about to unpause it (test_serve.py)."""
-    (paths().home / "serve" / "nightly-unpaused").unlink(missing_ok=True)
-    with psycopg.connect(warehouse.admin_url("airflow"), autocommit=True) as conn:
-        if conn.execute("select to_regclass('public.dag') is not null").fetchone()[0]:
-            conn.execute("update dag set is_paused = true where dag_id = %s", (DAG_ID,))
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        for pid in descendants_of(process.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
 
 
 def _keep_artifacts(served: Served) -> None:
@@ -221,7 +89,7 @@ def _keep_artifacts(served: Served) -> None:
         if log.is_file():
             shutil.copy2(log, ARTIFACTS / log.name)
     task_logs = paths().airflow_home / "logs" / f"dag_id={DAG_ID}"
-    for run_id in served.runs:
+    for run_id in served.triggered:
         folder = task_logs / f"run_id={run_id}"
         if folder.is_dir():
             shutil.copytree(folder, ARTIFACTS / folder.name.replace(":", "_"))
@@ -241,62 +109,20 @@ def smtp():
 @pytest.fixture(scope="module")
 def served(warehouse, smtp, request):
     reset_intake(warehouse)
-    _first_start(warehouse)
-    (paths().home / "inbox").mkdir(parents=True, exist_ok=True)
+    first_start(warehouse)
     env = _served_env(smtp[0], paths().home / "failpoint")
     Path(env["GRASSROOTS_FAILPOINT_FILE"]).unlink(missing_ok=True)
-    port = free_port()
     log = paths().home / "logs" / "serve-postgres-crash.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
     failed_before = request.session.testsfailed
-    with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(
-            [GRASSROOTS, "serve", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Served(process, port, log, env)
+    server = CrashServed.start(env, log, "--port", str(free_port()))
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            server.check_alive()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{server.url}/api/v2/monitor/health", timeout=5).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"no API after {START_TIMEOUT} s"
-            time.sleep(2)
-        _wait_until_unpaused(server)
-        _settle_unfinished_runs(server)
+        server.unpaused_and_settled()
         yield server
     finally:
         server.disarm()
-        _stop(process)
+        server.stop()
         if request.session.testsfailed > failed_before:
             _keep_artifacts(server)
-
-
-def _wait_until_unpaused(served: Served, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        dag = served.api("GET", f"/dags/{DAG_ID}")
-        after = dag["next_dagrun_run_after"]
-        if not dag["is_paused"] and after and datetime.fromisoformat(after) > datetime.now(UTC):
-            return
-        assert time.monotonic() < deadline, f"{DAG_ID} still paused after {timeout} s"
-        time.sleep(3)
-
-
-def _settle_unfinished_runs(served: Served) -> None:
-    """Mark done the night Airflow starts when the DAG is first unpaused (catchup off),
-    and any run an interrupted test session left: one run at a time (test_serve.py)."""
-    runs = served.api("GET", f"/dags/{DAG_ID}/dagRuns", params={"state": ["running", "queued"]})
-    for run in runs["dag_runs"]:
-        served.api(
-            "PATCH", f"/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}", json={"state": "success"}
-        )
 
 
 def _fill(inbox: Path, files: list[Path]) -> Path:

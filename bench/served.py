@@ -123,7 +123,7 @@ class Server:
         wanted = {
             "watcher": "dbt_build.dbt_producer_watcher",
             "build": "dbt_build.build",
-            "local": "dbt_build.fct_indicator_values_build",
+            "local": "dbt_build.fct_indicator_values_model_build",
         }[self.mode]
         deadline = time.monotonic() + timeout
         while True:
@@ -139,9 +139,17 @@ class Server:
             time.sleep(3)
 
     def wait_until_idle(self, timeout: float = RUN_TIMEOUT) -> None:
-        """No run queued or running (serve's first start runs the night it missed)."""
+        """Unpaused, the night it missed (serve's first start runs it) taken, and no run
+        queued or running: the night triggered next starts at once."""
         deadline = time.monotonic() + timeout
         while True:
+            dag = self.api("GET", f"/dags/{DAG_ID}")
+            after = _when(dag["next_dagrun_run_after"])
+            if dag["is_paused"] or not after or after < time.time():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{DAG_ID} still paused after {timeout} s")
+                time.sleep(3)
+                continue
             runs = self.api(
                 "GET", f"/dags/{DAG_ID}/dagRuns", params={"state": ["running", "queued"]}
             )["dag_runs"]
@@ -212,6 +220,7 @@ def summarize(run: dict, tis: list[dict], triggered: float, finished: float) -> 
             begin, end = phase["first_start"] - triggered, phase["last_end"] - triggered
             phase["from_trigger"] = [begin, end]
     digests_end = phases.get("digests", {}).get("last_end")
+    run_start = _when(run.get("start_date"))
     slowest = sorted(
         (
             (_when(t["end_date"]) - _when(t["start_date"]), t["task_id"], t.get("map_index"))
@@ -225,6 +234,9 @@ def summarize(run: dict, tis: list[dict], triggered: float, finished: float) -> 
         "state": run["state"],
         "trigger_to_digests": digests_end - triggered if digests_end else None,
         "trigger_to_run_end": finished - triggered,
+        # The same from the run's start (a run queued behind another starts later).
+        "run_start_to_digests": digests_end - run_start if digests_end and run_start else None,
+        "queued": run_start - triggered if run_start else None,
         "phases": phases,
         "tasks": len(tis),
         "slowest_tasks": [(round(s, 1), t, m) for s, t, m in slowest[:10]],
@@ -235,7 +247,7 @@ def print_night(mode: str, night: dict) -> None:
     print(
         f"\n== {mode}: {night['state']}, {night['tasks']} task instances,"
         f" trigger -> digests {night['trigger_to_digests']:.1f} s"
-        f" (run done {night['trigger_to_run_end']:.1f} s)"
+        f" (run done {night['trigger_to_run_end']:.1f} s; queued {night['queued'] or 0:.1f} s)"
     )
     print(f"  {'phase':<14}{'tasks':>6}{'from':>9}{'to':>9}{'span':>9}{'task-s':>9}")
     for name in (*PHASES, "other"):

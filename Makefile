@@ -59,6 +59,11 @@ bench: install
 bench-quick: install
 	$(BIN)/python bench/run.py --scale province --years 2022-2024 --skip-history
 
+# A night run by grassroots serve (the scheduler) on what the last bench run left: bench/served.py.
+.PHONY: bench-served
+bench-served: install
+	$(BIN)/python bench/served.py
+
 stop:
 	-$(BIN)/grassroots warehouse stop
 

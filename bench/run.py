@@ -274,7 +274,8 @@ def intake_run(
 
 def dbt_nodes() -> list[tuple[str, float, int | None]]:
     """(node, seconds, rows) of every node of the last dbt build, slowest first."""
-    run_results = REPO / "dbt_project" / "target" / "run_results.json"
+    target = os.environ.get("DBT_TARGET_PATH") or REPO / "dbt_project" / "target"
+    run_results = Path(target) / "run_results.json"
     results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
     results.sort(key=lambda r: -r["execution_time"])
     return [

@@ -1,14 +1,25 @@
 """Airflow-side configuration kept out of the DAG file: dbt through astronomer-cosmos.
 
-Cosmos renders each dbt node (seed, model with its tests) as its own Airflow task
-from the manifest that `grassroots setup` builds with `dbt parse`, and runs it with
-dbt's in-process runner. The warehouse connection comes from the Airflow connection
-`grassroots_warehouse` (AIRFLOW_CONN_GRASSROOTS_WAREHOUSE in the environment).
+Cosmos renders the dbt project from the manifest that `grassroots setup` builds with
+`dbt parse`. How the night's dbt build runs is GRASSROOTS_DBT_EXECUTION_MODE (read when
+the DAG file is parsed; DEFAULT_DBT_EXECUTION_MODE when unset):
+
+  watcher  cosmos ExecutionMode.WATCHER: one task runs one `dbt build` of the whole
+           project; each model (and its tests) is a sensor task that turns green or red
+           as dbt reports that node, deferred to the triggerer while it waits
+  local    cosmos ExecutionMode.LOCAL: each model is its own `dbt build` task (dbt's
+           in-process runner), one dbt start and one DAG parse per model
+  build    one `dbt build` task and nothing per model (a measuring point: models and
+           tests are not visible as tasks)
+
+The warehouse connection comes from the Airflow connection `grassroots_warehouse`
+(AIRFLOW_CONN_GRASSROOTS_WAREHOUSE in the environment).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 
 from grassroots.alerts import task_failure_alert
@@ -100,11 +111,67 @@ def _profile_config():
     )
 
 
-def dbt_task_group(group_id: str = "dbt_build"):
+DBT_EXECUTION_MODES = ("watcher", "local", "build")
+# Chosen by bench/served.py's figures (README, "Speed"): the night's dbt as one build.
+DEFAULT_DBT_EXECUTION_MODE = "watcher"
+
+
+def dbt_execution_mode() -> str:
+    mode = os.environ.get("GRASSROOTS_DBT_EXECUTION_MODE", "").strip().lower()
+    mode = mode or DEFAULT_DBT_EXECUTION_MODE
+    if mode not in DBT_EXECUTION_MODES:
+        raise ValueError(
+            f"GRASSROOTS_DBT_EXECUTION_MODE={mode!r}: one of {', '.join(DBT_EXECUTION_MODES)}"
+        )
+    return mode
+
+
+def _in_dags_test() -> bool:
+    """`airflow dags test` (`grassroots run`): tasks run one at a time in this process and
+    a deferred task's trigger runs inline, so a sensor run before the build it watches
+    would wait forever."""
+    return sys.argv[1:3] == ["dags", "test"]
+
+
+# Every nightly dbt command: the DAG's tasks (whatever the mode) and bench/run.py's.
+def _nightly_operator_args() -> dict:
+    return {
+        "install_deps": False,
+        # Data tests read only the rows built in this DAG run (built_at since its
+        # start; dbt_project/macros/get_where_subquery.sql): in local mode each model is
+        # its own `dbt build`, whose run_started_at would miss what earlier tasks built,
+        # and a watcher sensor's retry runs its model alone. (start_date may be unset in
+        # some run types: run_after is never later.)
+        "vars": {"built_since": "{{ dag_run.start_date or dag_run.run_after }}"},
+        # Unit tests check SQL logic on fixed inputs: they cannot fail on tonight's
+        # data, so they run in `make test` and in the weekly full checks, not nightly.
+        "dbt_cmd_flags": list(NIGHTLY_DBT_FLAGS),
+    }
+
+
+def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
+    """The night's dbt build as the task group `group_id`, run as `mode` says
+    (default: GRASSROOTS_DBT_EXECUTION_MODE, see the module's doc)."""
+    from airflow.sdk import TaskGroup
     from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-    return DbtTaskGroup(
+    mode = mode or dbt_execution_mode()
+    if mode == "build":
+        from cosmos.operators.local import DbtBuildLocalOperator
+
+        with TaskGroup(group_id=group_id, default_args=DEFAULT_ARGS) as group:
+            DbtBuildLocalOperator(
+                task_id="build",
+                project_dir=str(DBT_PROJECT_DIR),
+                profile_config=_profile_config(),
+                invocation_mode=InvocationMode.DBT_RUNNER,
+                exclude=["resource_type:seed"],
+                **_nightly_operator_args(),
+            )
+        return group
+    watcher = mode == "watcher"
+    group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT_DIR,
@@ -113,30 +180,50 @@ def dbt_task_group(group_id: str = "dbt_build"):
         ),
         profile_config=_profile_config(),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+            execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # The producer (the one `dbt build`) never runs twice: cosmos skips its
+            # retry and each sensor then runs its own model. No need to wait long.
+            setup_operator_args={"retry_delay": timedelta(seconds=5)} if watcher else None,
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            # Watcher: a model's sensor, then a sensor of all its tests (cosmos has no
+            # per-node build sensor); local: one `dbt build` per model, tests included.
+            test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
             # Registry seeds are loaded by `grassroots setup` when they change, not nightly
             # (see runtime.load_reference_seeds).
             exclude=["resource_type:seed"],
-            # A test that reads two models (relationships) becomes its own task after both.
-            should_detach_multiple_parents_tests=True,
+            # Local: a test that reads two models (relationships) becomes its own task
+            # after both. Watcher: dbt's one build orders such a test itself, and it counts
+            # in both models' test sensors (a detached watcher test task would watch a
+            # status the producer never reports, and pass whatever the test found).
+            should_detach_multiple_parents_tests=not watcher,
         ),
-        operator_args={
-            "install_deps": False,
-            # Data tests read only the rows built in this DAG run (built_at since its
-            # start; dbt_project/macros/get_where_subquery.sql): each model is its own
-            # `dbt build`, so dbt's run_started_at would miss what earlier tasks built.
-            # (start_date may be unset in some run types: run_after is never later.)
-            "vars": {"built_since": "{{ dag_run.start_date or dag_run.run_after }}"},
-            # Unit tests check SQL logic on fixed inputs: they cannot fail on tonight's
-            # data, so they run in `make test` and in the weekly full checks, not nightly.
-            "dbt_cmd_flags": list(NIGHTLY_DBT_FLAGS),
-        },
+        operator_args=_nightly_operator_args(),
         default_args=DEFAULT_ARGS,
     )
+    if watcher and _in_dags_test():
+        _sensors_after_the_producer(group)
+    return group
+
+
+def _sensors_after_the_producer(group) -> None:
+    """Put the watcher's first sensors after its producer (the one `dbt build`): they then
+    find each node's result at their first look, and never wait inline for a build that
+    `airflow dags test` would only start after them. They still run when the producer
+    was skipped (cosmos skips its retry): each then runs its own model and fails if the
+    model does, instead of being skipped with the night reported good."""
+    from cosmos.constants import PRODUCER_WATCHER_TASK_ID
+
+    tasks = list(group.iter_tasks())
+    (producer,) = [t for t in tasks if t.task_id.endswith("." + PRODUCER_WATCHER_TASK_ID)]
+    sensors = [t for t in tasks if hasattr(t, "producer_task_id")]
+    ids = {t.task_id for t in sensors}
+    for sensor in sensors:
+        if not (sensor.upstream_task_ids & ids):
+            producer >> sensor
+            sensor.trigger_rule = "none_failed"
 
 
 def dbt_full_tests_task(task_id: str = "dbt_test_all"):

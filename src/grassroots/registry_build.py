@@ -270,9 +270,7 @@ def build_crosswalk(communes: pd.DataFrame, districts: pd.DataFrame) -> tuple[pd
     return crosswalk, report
 
 
-def build_registry(
-    sources_dir: Path, out_dir: Path, report: dict | None = None
-) -> dict[str, int]:
+def build_registry(sources_dir: Path, out_dir: Path, report: dict | None = None) -> dict[str, int]:
     """Write the registry seeds into out_dir; return the data row count of each file.
 
     If `report` is given, it is filled with the crosswalk coverage report (for the CLI).

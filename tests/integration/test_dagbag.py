@@ -86,7 +86,9 @@ def test_nightly_dbt_tasks_leave_unit_tests_to_the_weekly_checks(dagbag):
     # Unit tests read fixed inputs, so they cannot fail on a night's data; the weekly
     # `dbt test` and make test run them.
     nightly = [
-        t for t in dagbag.dags["nightly_submissions"].tasks if t.task_id.startswith("dbt_build.")
+        t
+        for t in dagbag.dags["nightly_submissions"].tasks
+        if t.task_id.startswith("dbt_build.") and hasattr(t, "dbt_cmd_flags")
     ]
     assert nightly
     for task in nightly:
@@ -94,3 +96,34 @@ def test_nightly_dbt_tasks_leave_unit_tests_to_the_weekly_checks(dagbag):
         assert flags[flags.index("--exclude-resource-type") + 1] == "unit_test", task.task_id
     (weekly,) = dagbag.dags["weekly_full_checks"].tasks
     assert "--exclude-resource-type" not in weekly.dbt_cmd_flags
+
+
+def test_the_night_builds_dbt_once_with_a_sensor_per_model_and_its_tests(dagbag):
+    """The default mode (watcher): one `dbt build` of the project, seeds left out; each
+    model a sensor task, its tests another, deferred to the triggerer while they wait;
+    no detached test task (it would watch a status nobody reports, and pass)."""
+    from grassroots.orchestration import DEFAULT_DBT_EXECUTION_MODE, dbt_execution_mode
+
+    assert dbt_execution_mode() == DEFAULT_DBT_EXECUTION_MODE == "watcher"
+    dag = dagbag.dags["nightly_submissions"]
+    dbt = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt_build.")}
+    producer = dbt.pop("dbt_build.dbt_producer_watcher")
+    assert producer.base_cmd == ["build"]
+    assert producer.exclude == "resource_type:seed"  # cosmos passes it as one string
+    assert producer.upstream_task_ids == {"intake_summary"}
+    assert producer.vars["built_since"].startswith("{{ dag_run.start_date")
+    dbt.pop("dbt_build.dbt_producer_watcher_done")
+    assert not [task_id for task_id in dbt if "detached" in task_id]
+    models = {task_id.split(".")[1] for task_id in dbt}
+    assert "fct_indicator_values" in models and "int_registry_units" in models
+    assert "dbt_build.fct_indicator_values.run" in dbt
+    assert "dbt_build.fct_indicator_values.test" in dbt
+    for task in dbt.values():
+        assert task.deferrable, task.task_id
+        assert task.producer_task_id == producer.task_id
+        assert task.vars == producer.vars, task.task_id  # a retry runs its model alone
+    # The digests wait for every sensor, and run whatever the build's outcome.
+    digests = dag.get_task("send_digests")
+    leaves = {t for t in dbt if not dag.get_task(t).downstream_task_ids - {"night_failed"}}
+    assert digests.trigger_rule == "all_done"
+    assert {t for t in dbt if "send_digests" in dag.get_task(t).downstream_task_ids} >= leaves

@@ -121,6 +121,10 @@ def served(warehouse, smtp, request):
     finally:
         server.disarm()
         server.stop()
+        # serve stops the PostgreSQL it started again (its child since the crash): the
+        # other tests of the session find the warehouse as this module found it.
+        if not warehouse.is_running():
+            warehouse.start()
         if request.session.testsfailed > failed_before:
             _keep_artifacts(server)
 

@@ -28,7 +28,7 @@ from grassroots.reader import parse_content
 from grassroots.serve import postgres_pid
 from tests.conftest import REPO_ROOT, reset_intake
 from tests.served import DAG_ID, RUN_TIMEOUT, Served, first_start, operator_env
-from tests.smtp_server import MailSink, free_port
+from tests.smtp_server import free_port, running_sink
 
 pytestmark = pytest.mark.e2e
 
@@ -97,13 +97,8 @@ def _keep_artifacts(served: Served) -> None:
 
 @pytest.fixture(scope="module")
 def smtp():
-    from aiosmtpd.controller import Controller
-
-    sink = MailSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, sink
-    controller.stop()
+    with running_sink() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.smtp_server import MailSink, free_port
+from tests.smtp_server import free_port, running_sink
 
 pytestmark = pytest.mark.integration
 
@@ -39,13 +39,8 @@ def webhook():
 
 @pytest.fixture
 def smtp():
-    from aiosmtpd.controller import Controller
-
-    sink = MailSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, sink
-    controller.stop()
+    with running_sink() as server:
+        yield server
 
 
 def test_a_failed_task_mails_the_operators_and_posts_to_slack(monkeypatch, smtp, webhook):

@@ -112,7 +112,7 @@ def _profile_config():
 
 
 DBT_EXECUTION_MODES = ("watcher", "local", "build")
-# Chosen by bench/served.py's figures (README, "Speed"): the night's dbt as one build.
+# Chosen by bench/served.py's figures (docs/performance.md): the night's dbt as one build.
 DEFAULT_DBT_EXECUTION_MODE = "watcher"
 
 

@@ -10,7 +10,6 @@ recorded in the state folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -18,6 +17,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -139,10 +139,16 @@ class EmbeddedServer:
         root = self.paths.postgres / "cluster"
         root.parent.mkdir(parents=True, exist_ok=True)
         if _is_root() and not _server_user_can_reach(root.parent):
-            digest = hashlib.sha256(str(self.paths.home).encode()).hexdigest()[:12]
             # The system's temp dir, not TMPDIR: the product points that into the state
-            # folder, which is what `nobody` cannot reach here.
-            root = Path("/tmp") / f"grassroots-{digest}"
+            # folder, which is what `nobody` cannot reach here. A new directory each time
+            # a state folder starts from nothing: a name derived from the path would find
+            # the cluster a deleted state folder left behind (same path, another password).
+            root = Path(tempfile.mkdtemp(prefix="grassroots-", dir="/tmp"))
+        elif (root / "data" / "PG_VERSION").exists():
+            raise WarehouseError(
+                f"{root} holds a cluster but {self.state_file} is missing (its password with "
+                "it): restore that file, or move the cluster away to start a new one"
+            )
         return root
 
     def _bin_dir(self, cluster_root: Path) -> Path:

@@ -122,3 +122,29 @@ def test_restart_keeps_the_port_even_with_connections_just_closed(warehouse):
     assert urlsplit(warehouse.url()).port == port
     with psycopg.connect(warehouse.url()) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
+
+
+def test_a_deleted_state_folder_starts_a_new_cluster(tmp_path):
+    """As root the cluster lives outside the state folder; a state folder deleted and made
+    again at the same path must not meet the old cluster (another superuser password)."""
+    import shutil
+
+    from grassroots.config import Paths
+    from grassroots.warehouse import EmbeddedServer
+
+    home = tmp_path / "home"
+    roots = []
+    try:
+        for _ in range(2):
+            server = EmbeddedServer(Paths(home))
+            state = server.start()
+            roots.append(state["cluster_root"])
+            with psycopg.connect(server.admin_url()) as conn:
+                assert conn.execute("select 1").fetchone() == (1,)
+            server.stop()
+            shutil.rmtree(home)
+        assert roots[0] != roots[1] or not roots[0].startswith("/tmp/grassroots-")
+    finally:
+        for root in roots:
+            if root.startswith("/tmp/grassroots-"):
+                shutil.rmtree(root, ignore_errors=True)

@@ -4,7 +4,7 @@
     A night rewrites the rows of a few years; with one partition per year its delete,
     its index maintenance and its vacuum touch those years' partitions, not the indexes
     of every year held (a 4,400-file night on the national history: delete+insert and
-    vacuum 7.4-8.0 s instead of 14-20 s, docs/performance-dbt-night.md).
+    vacuum 7.4-8.0 s instead of 14-20 s, docs/dbt-night.md).
 
     dbt creates a model's table with create_table_as: on the first build, and on a full
     refresh as `<name>__dbt_tmp` renamed over the old table. This override creates that

@@ -619,6 +619,15 @@ def stop(timeout: float = STOP_GRACE + 60, say: Callable[[str], None] = print) -
     return 1
 
 
+def detached_env() -> dict[str, str]:
+    """The environment of the background serve, which runs from /: the state folder and
+    the inbox as absolute paths (relative ones would name other folders there)."""
+    env = {**os.environ, "GRASSROOTS_HOME": str(paths().home)}
+    if os.environ.get("GRASSROOTS_INBOX"):
+        env["GRASSROOTS_INBOX"] = str(Path(os.environ["GRASSROOTS_INBOX"]).resolve())
+    return env
+
+
 def detach(host: str, port: int, say: Callable[[str], None] = print, wait: float = 900) -> int:
     """Start `grassroots serve` in the background (its own session, output in
     logs/serve.log) and return once its UI answers."""
@@ -628,6 +637,7 @@ def detach(host: str, port: int, say: Callable[[str], None] = print, wait: float
         return 1
     log = private_dir(paths().home / "logs") / "serve.log"
     command = [sys.executable, "-m", "grassroots.cli", "serve", "--host", host, "--port", str(port)]
+    env = detached_env()
     with log.open("a", encoding="utf-8") as out:
         process = subprocess.Popen(
             command,
@@ -636,6 +646,7 @@ def detach(host: str, port: int, say: Callable[[str], None] = print, wait: float
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd="/",
+            env=env,
         )
     say(f"grassroots serve started in the background (pid {process.pid}, log {log})")
     deadline = time.monotonic() + wait

@@ -135,3 +135,15 @@ def test_a_component_waits_for_its_database_before_it_is_started_again(tmp_path)
     finally:
         process.kill()
     assert "restarting flaky (restart 1)" in out, out
+
+
+def test_the_background_serve_gets_absolute_paths(monkeypatch, tmp_path):
+    """`serve --detach` runs from /: a relative state folder or inbox must not move there."""
+    from grassroots.serve import detached_env
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRASSROOTS_HOME", ".state/bench")
+    monkeypatch.setenv("GRASSROOTS_INBOX", "inbox")
+    env = detached_env()
+    assert env["GRASSROOTS_HOME"] == str(tmp_path / ".state" / "bench")
+    assert env["GRASSROOTS_INBOX"] == str(tmp_path / "inbox")

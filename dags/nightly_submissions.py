@@ -3,8 +3,8 @@
 discover (take the inbox's files into private staging) -> register -> plan_batches ->
 load_batch, one mapped task per batch (parse, validate with Great Expectations, load or
 quarantine; any worker takes any batch, GRASSROOTS_INTAKE_PARALLEL at once) ->
-intake_summary -> in parallel: dbt build (via cosmos: one `dbt build` task and a sensor
-per model and per model's tests; GRASSROOTS_DBT_EXECUTION_MODE); cross checks
+intake_summary -> in parallel: dbt build (via cosmos: one `dbt build` task, or a task
+per model as GRASSROOTS_DBT_EXECUTION_MODE says); cross checks
 X1-X4, P1-P6 (GX SQL expectations in PostgreSQL) -> GX Data Docs of the run;
 data-quality summary -> the nightly digests (after all of them, whatever their outcome).
 Logic lives in the grassroots package; this file only wires it.

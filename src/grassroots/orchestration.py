@@ -4,13 +4,16 @@ Cosmos renders the dbt project from the manifest that `grassroots setup` builds 
 `dbt parse`. How the night's dbt build runs is GRASSROOTS_DBT_EXECUTION_MODE (read when
 the DAG file is parsed; DEFAULT_DBT_EXECUTION_MODE when unset):
 
-  watcher  cosmos ExecutionMode.WATCHER: one task runs one `dbt build` of the whole
-           project; each model (and its tests) is a sensor task that turns green or red
-           as dbt reports that node, deferred to the triggerer while it waits
+  build    one task (cosmos DbtBuildLocalOperator) runs one `dbt build` of the whole
+           project with dbt's threads; a failure names each failed model and test
+  watcher  cosmos ExecutionMode.WATCHER: the same one `dbt build`, and each model (and
+           its tests) a sensor task that turns green or red as dbt reports that node
   local    cosmos ExecutionMode.LOCAL: each model is its own `dbt build` task (dbt's
            in-process runner), one dbt start and one DAG parse per model
-  build    one `dbt build` task and nothing per model (a measuring point: models and
-           tests are not visible as tasks)
+
+Through the scheduler every task is a process that parses the DAG: the sensors of
+`watcher` (64) and the tasks of `local` (41) cost more than the build itself on a
+2-core server (docs/performance.md, "The night run by the scheduler"), hence `build`.
 
 The warehouse connection comes from the Airflow connection `grassroots_warehouse`
 (AIRFLOW_CONN_GRASSROOTS_WAREHOUSE in the environment).
@@ -111,9 +114,9 @@ def _profile_config():
     )
 
 
-DBT_EXECUTION_MODES = ("watcher", "local", "build")
-# Chosen by bench/served.py's figures (docs/performance.md): the night's dbt as one build.
-DEFAULT_DBT_EXECUTION_MODE = "watcher"
+DBT_EXECUTION_MODES = ("build", "watcher", "local")
+# Chosen by bench/served.py's figures (docs/performance.md): the night's dbt as one task.
+DEFAULT_DBT_EXECUTION_MODE = "build"
 
 
 def dbt_execution_mode() -> str:
@@ -147,6 +150,14 @@ def _nightly_operator_args() -> dict:
         # data, so they run in `make test` and in the weekly full checks, not nightly.
         "dbt_cmd_flags": list(NIGHTLY_DBT_FLAGS),
     }
+
+
+def _watcher_operator_args() -> dict:
+    """The sensors' arguments: the nightly ones without `dbt build`'s flags (the
+    producer gets those through setup_operator_args)."""
+    args = _nightly_operator_args()
+    del args["dbt_cmd_flags"]
+    return args
 
 
 def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
@@ -183,8 +194,14 @@ def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
             execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
             # The producer (the one `dbt build`) never runs twice: cosmos skips its
-            # retry and each sensor then runs its own model. No need to wait long.
-            setup_operator_args={"retry_delay": timedelta(seconds=5)} if watcher else None,
+            # retry and each sensor then runs its own model. No need to wait long. The
+            # nightly flags are `dbt build`'s: a sensor's retry runs `dbt run`, which
+            # refuses --exclude-resource-type.
+            setup_operator_args=(
+                {"retry_delay": timedelta(seconds=5), "dbt_cmd_flags": list(NIGHTLY_DBT_FLAGS)}
+                if watcher
+                else None
+            ),
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
@@ -200,7 +217,7 @@ def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
             # status the producer never reports, and pass whatever the test found).
             should_detach_multiple_parents_tests=not watcher,
         ),
-        operator_args=_nightly_operator_args(),
+        operator_args=_watcher_operator_args() if watcher else _nightly_operator_args(),
         default_args=DEFAULT_ARGS,
     )
     if watcher and _in_dags_test():

@@ -38,12 +38,21 @@ def test_nightly_schedule_and_single_active_run(dagbag):
     assert str(schedule["timezone"]) in {"Asia/Ho_Chi_Minh", "Timezone('Asia/Ho_Chi_Minh')"}
 
 
-def test_dbt_models_are_separate_tasks_after_the_load(dagbag):
+def test_the_night_builds_dbt_in_one_task_after_the_load(dagbag):
+    """The default mode (build, picked by bench/served.py's figures): one cosmos task runs
+    one `dbt build` of the project after the intake; the digests wait for it and run
+    whatever its outcome."""
+    from grassroots.orchestration import DEFAULT_DBT_EXECUTION_MODE, dbt_execution_mode
+
+    assert dbt_execution_mode() == DEFAULT_DBT_EXECUTION_MODE == "build"
     dag = dagbag.dags["nightly_submissions"]
-    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")]
-    assert any("fct_indicator_values" in t.task_id for t in dbt_tasks)
-    load = dag.get_task("intake_summary")
-    assert load.downstream_task_ids & {t.task_id for t in dbt_tasks}
+    (build,) = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")]
+    assert build.task_id == "dbt_build.build"
+    assert build.base_cmd == ["build"]
+    assert build.upstream_task_ids == {"intake_summary"}
+    assert build.vars["built_since"].startswith("{{ dag_run.start_date")
+    assert "send_digests" in build.downstream_task_ids
+    assert dag.get_task("send_digests").trigger_rule == "all_done"
 
 
 def test_intake_batches_are_mapped_tasks_any_worker_can_take(dagbag):
@@ -68,9 +77,8 @@ def test_intake_batches_are_mapped_tasks_any_worker_can_take(dagbag):
 
 def test_registry_seeds_are_not_reloaded_every_night(dagbag):
     # Seeds are loaded by setup when they change (runtime.load_reference_seeds).
-    dag = dagbag.dags["nightly_submissions"]
-    assert not [t.task_id for t in dag.tasks if "ref_communes" in t.task_id]
-    assert [t.task_id for t in dag.tasks if "int_registry_units" in t.task_id]
+    build = dagbag.dags["nightly_submissions"].get_task("dbt_build.build")
+    assert build.exclude == ["resource_type:seed"]
 
 
 def test_weekly_full_checks_run_every_dbt_test_unsliced(dagbag):
@@ -91,21 +99,28 @@ def test_nightly_dbt_tasks_leave_unit_tests_to_the_weekly_checks(dagbag):
         if t.task_id.startswith("dbt_build.") and hasattr(t, "dbt_cmd_flags")
     ]
     assert nightly
-    for task in nightly:
+    for task in nightly:  # in watcher mode, the producer only (test below)
         flags = task.dbt_cmd_flags
         assert flags[flags.index("--exclude-resource-type") + 1] == "unit_test", task.task_id
     (weekly,) = dagbag.dags["weekly_full_checks"].tasks
     assert "--exclude-resource-type" not in weekly.dbt_cmd_flags
 
 
-def test_the_night_builds_dbt_once_with_a_sensor_per_model_and_its_tests(dagbag):
-    """The default mode (watcher): one `dbt build` of the project, seeds left out; each
-    model a sensor task, its tests another, deferred to the triggerer while they wait;
-    no detached test task (it would watch a status nobody reports, and pass)."""
-    from grassroots.orchestration import DEFAULT_DBT_EXECUTION_MODE, dbt_execution_mode
+@pytest.fixture(scope="module")
+def watcher_dagbag(warehouse):
+    """The DAGs parsed with GRASSROOTS_DBT_EXECUTION_MODE=watcher."""
+    from airflow.dag_processing.dagbag import DagBag
 
-    assert dbt_execution_mode() == DEFAULT_DBT_EXECUTION_MODE == "watcher"
-    dag = dagbag.dags["nightly_submissions"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRASSROOTS_DBT_EXECUTION_MODE", "watcher")
+        return DagBag(dag_folder=str(DAGS_DIR))
+
+
+def test_watcher_mode_builds_once_with_a_sensor_per_model_and_its_tests(watcher_dagbag):
+    """watcher: one `dbt build` of the project, seeds left out; each model a sensor task,
+    its tests another, deferred to the triggerer while they wait; no detached test task
+    (it would watch a status nobody reports, and pass)."""
+    dag = watcher_dagbag.dags["nightly_submissions"]
     dbt = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt_build.")}
     producer = dbt.pop("dbt_build.dbt_producer_watcher")
     assert producer.base_cmd == ["build"]
@@ -122,6 +137,10 @@ def test_the_night_builds_dbt_once_with_a_sensor_per_model_and_its_tests(dagbag)
         assert task.deferrable, task.task_id
         assert task.producer_task_id == producer.task_id
         assert task.vars == producer.vars, task.task_id  # a retry runs its model alone
+        # A retry runs `dbt run` or `dbt test`: `dbt build`'s flags stay on the producer.
+        assert "--exclude-resource-type" not in task.dbt_cmd_flags, task.task_id
+    flags = producer.dbt_cmd_flags
+    assert flags[flags.index("--exclude-resource-type") + 1] == "unit_test"
     # The digests wait for every sensor, and run whatever the build's outcome.
     digests = dag.get_task("send_digests")
     leaves = {t for t in dbt if not dag.get_task(t).downstream_task_ids - {"night_failed"}}

@@ -1,4 +1,4 @@
-"""GRASSROOTS_DBT_EXECUTION_MODE picks how the night's dbt build runs (watcher by default)."""
+"""GRASSROOTS_DBT_EXECUTION_MODE picks how the night's dbt build runs (build by default)."""
 
 import pytest
 
@@ -7,11 +7,11 @@ from grassroots.orchestration import DBT_EXECUTION_MODES, dbt_execution_mode
 pytestmark = pytest.mark.unit
 
 
-def test_unset_or_empty_is_the_default_watcher(monkeypatch):
+def test_unset_or_empty_is_the_default_build(monkeypatch):
     monkeypatch.delenv("GRASSROOTS_DBT_EXECUTION_MODE", raising=False)
-    assert dbt_execution_mode() == "watcher"
+    assert dbt_execution_mode() == "build"
     monkeypatch.setenv("GRASSROOTS_DBT_EXECUTION_MODE", " ")
-    assert dbt_execution_mode() == "watcher"
+    assert dbt_execution_mode() == "build"
 
 
 @pytest.mark.parametrize("mode", DBT_EXECUTION_MODES)
@@ -22,5 +22,5 @@ def test_each_mode_is_taken_whatever_its_case(monkeypatch, mode):
 
 def test_an_unknown_mode_is_refused_naming_the_choices(monkeypatch):
     monkeypatch.setenv("GRASSROOTS_DBT_EXECUTION_MODE", "kubernetes")
-    with pytest.raises(ValueError, match="watcher, local, build"):
+    with pytest.raises(ValueError, match="build, watcher, local"):
         dbt_execution_mode()

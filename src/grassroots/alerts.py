@@ -281,13 +281,42 @@ def build_digests(
     registry = registry or Registry.load()
     routing = load_routing() if routing is None else routing
     findings = _findings_of_run(conn, run_id)
-    counts = dict(
-        conn.execute(
-            "select status, count(*) from landing.received_files where run_id = %s group by 1",
-            (run_id,),
-        ).fetchall()
-    )
     routes = _Routing(routing)
+    per_recipient = _files_per_recipient(findings, registry, routes)
+    completeness = completeness_of_latest_closed_year(conn)
+    overdue = _overdue_blocks(conn, completeness, routes, registry)
+    digests = [
+        _recipient_digest(
+            email,
+            name,
+            per_recipient.get((email, name), []),
+            overdue.get((email, name), ([], [])),
+            run_id,
+            docs_link,
+        )
+        for email, name in sorted(set(per_recipient) | set(overdue))
+    ]
+    summary = _board_summary(conn, run_id, findings, len(digests), completeness, docs_link)
+    # The board gets one message too: the summary, followed by the files no district
+    # answers for (unknown unit, unreadable file) when there are any.
+    board = routing[routing.scope_level == BOARD]
+    board_emails = set(board.recipient_email)
+    details = {d.recipient: d for d in digests if d.recipient in board_emails}
+    digests = [d for d in digests if d.recipient not in board_emails]
+    for email, name in zip(board.recipient_email, board.recipient_name, strict=True):
+        body, file_ids = "\n".join(summary), []
+        if email in details:
+            body += "\n\nCác tệp chưa xác định được nơi phụ trách:\n\n" + details[email].body
+            file_ids = details[email].file_ids
+        subject = shown(f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}")
+        digests.append(Digest(email, name, subject, body, file_ids))
+    return digests
+
+
+def _files_per_recipient(
+    findings: pd.DataFrame, registry, routes: _Routing
+) -> dict[tuple[str, str], list[list]]:
+    """Each recipient's files, each file its findings' rows."""
     per_recipient: dict[tuple[str, str], list[list]] = defaultdict(list)
     # Plain tuples, grouped by file (the query orders by file_id): pandas indexing per
     # file cost more than the digest's text.
@@ -304,55 +333,74 @@ def build_digests(
     for file_rows, scope in zip(files, scopes, strict=True):
         for recipient in routes.for_file(scope):
             per_recipient[recipient].append(file_rows)
-    completeness = completeness_of_latest_closed_year(conn)
-    overdue = _overdue_blocks(conn, completeness, routes, registry)
+    return per_recipient
 
-    digests = []
-    for email, name in sorted(set(per_recipient) | set(overdue)):
-        blocks = per_recipient.get((email, name), [])
-        overdue_lines, marks = overdue.get((email, name), ([], []))
-        rejected = sum(1 for b in blocks if b[0].status == "quarantined")
-        body = [f"Kính gửi {name},", ""]
-        if blocks:
-            body += [
-                f"Kết quả kiểm tra số liệu đêm nay (lượt chạy {shown(run_id)}): {len(blocks)} tệp"
-                " của các đơn vị thuộc phạm vi đồng chí phụ trách có vấn đề, trong đó"
-                f" {rejected} tệp bị trả lại. Tệp bị trả lại: đề nghị đơn vị sửa đúng ô"
-                " được nêu dưới đây và gửi lại tệp. Tệp có cảnh báo đã được nạp: đề nghị"
-                " kiểm tra lại số liệu, nếu sai thì gửi lại tệp đã sửa.",
-                "",
-            ]
-            for block in blocks:
-                body.extend(_file_block(block))
-                body.append("")
-        if overdue_lines:
-            body += [
-                "Báo cáo quá hạn chưa nộp (mỗi báo cáo chỉ được nhắc một lần trong thư"
-                " tổng hợp; danh sách đầy đủ ở bảng fct_submission_completeness):",
-                *overdue_lines,
-                "",
-            ]
-        if docs_link:
-            body.append(f"Chi tiết kết quả kiểm tra (Data Docs): {docs_link}")
-        body.append("Thư này được gửi tự động; mỗi đêm chỉ gửi một thư tổng hợp.")
-        subject = (
-            f"[grassroots] Kiểm tra số liệu: {rejected} tệp bị trả lại,"
-            f" {len(blocks) - rejected} tệp có cảnh báo"
-        )
-        if marks:
-            subject += f", {len(marks)} báo cáo quá hạn"
-        digests.append(
-            Digest(
-                recipient=email,
-                recipient_name=name,
-                subject=shown(subject),
-                body="\n".join(body),
-                file_ids=[int(b[0].file_id) for b in blocks],
-                overdue=marks,
-            )
-        )
 
-    board = routing[routing.scope_level == BOARD]
+def _recipient_digest(
+    email: str,
+    name: str,
+    blocks: list[list],
+    overdue: tuple[list[str], list],
+    run_id: str,
+    docs_link: str | None,
+) -> Digest:
+    """One recipient's message: their files' findings, then their overdue reports."""
+    overdue_lines, marks = overdue
+    rejected = sum(1 for b in blocks if b[0].status == "quarantined")
+    body = [f"Kính gửi {name},", ""]
+    if blocks:
+        body += [
+            f"Kết quả kiểm tra số liệu đêm nay (lượt chạy {shown(run_id)}): {len(blocks)} tệp"
+            " của các đơn vị thuộc phạm vi đồng chí phụ trách có vấn đề, trong đó"
+            f" {rejected} tệp bị trả lại. Tệp bị trả lại: đề nghị đơn vị sửa đúng ô"
+            " được nêu dưới đây và gửi lại tệp. Tệp có cảnh báo đã được nạp: đề nghị"
+            " kiểm tra lại số liệu, nếu sai thì gửi lại tệp đã sửa.",
+            "",
+        ]
+        for block in blocks:
+            body.extend(_file_block(block))
+            body.append("")
+    if overdue_lines:
+        body += [
+            "Báo cáo quá hạn chưa nộp (mỗi báo cáo chỉ được nhắc một lần trong thư"
+            " tổng hợp; danh sách đầy đủ ở bảng fct_submission_completeness):",
+            *overdue_lines,
+            "",
+        ]
+    if docs_link:
+        body.append(f"Chi tiết kết quả kiểm tra (Data Docs): {docs_link}")
+    body.append("Thư này được gửi tự động; mỗi đêm chỉ gửi một thư tổng hợp.")
+    subject = (
+        f"[grassroots] Kiểm tra số liệu: {rejected} tệp bị trả lại,"
+        f" {len(blocks) - rejected} tệp có cảnh báo"
+    )
+    if marks:
+        subject += f", {len(marks)} báo cáo quá hạn"
+    return Digest(
+        recipient=email,
+        recipient_name=name,
+        subject=shown(subject),
+        body="\n".join(body),
+        file_ids=[int(b[0].file_id) for b in blocks],
+        overdue=marks,
+    )
+
+
+def _board_summary(
+    conn: psycopg.Connection,
+    run_id: str,
+    findings: pd.DataFrame,
+    recipients: int,
+    completeness,
+    docs_link: str | None,
+) -> list[str]:
+    """The board's lines: the night's files by status, findings by rule, completeness."""
+    counts = dict(
+        conn.execute(
+            "select status, count(*) from landing.received_files where run_id = %s group by 1",
+            (run_id,),
+        ).fetchall()
+    )
     by_rule = findings.groupby(["rule_id", "severity"]).size() if not findings.empty else {}
     summary = [
         f"Tổng hợp lượt chạy {shown(run_id)}:",
@@ -363,24 +411,12 @@ def build_digests(
     summary += [
         f"- {shown(rule)} ({shown(severity)}): {n}" for (rule, severity), n in dict(by_rule).items()
     ]
-    summary.append(f"- Thư chi tiết đã gửi cho {len(digests)} đầu mối phụ trách.")
+    summary.append(f"- Thư chi tiết đã gửi cho {recipients} đầu mối phụ trách.")
     summary += _inbox_skipped_lines(conn, run_id)
     summary += _completeness_summary(completeness)
     if docs_link:
         summary.append(f"- Chi tiết kết quả kiểm tra (Data Docs): {docs_link}")
-    # The board gets one message too: the summary, followed by the files no district
-    # answers for (unknown unit, unreadable file) when there are any.
-    board_emails = set(board.recipient_email)
-    details = {d.recipient: d for d in digests if d.recipient in board_emails}
-    digests = [d for d in digests if d.recipient not in board_emails]
-    for email, name in zip(board.recipient_email, board.recipient_name, strict=True):
-        body, file_ids = "\n".join(summary), []
-        if email in details:
-            body += "\n\nCác tệp chưa xác định được nơi phụ trách:\n\n" + details[email].body
-            file_ids = details[email].file_ids
-        subject = shown(f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}")
-        digests.append(Digest(email, name, subject, body, file_ids))
-    return digests
+    return summary
 
 
 # The entries of one night listed by name in the board's summary; the rest are counted.

@@ -509,9 +509,38 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
             ],
         )
 
-    index = _HEADER_INDEXES[form.code]
     header = rows[header_at]
-    target = {name: i for i, name in enumerate(form.column_names)}
+    positions, unknown = _map_header(form, header)
+    # Identity columns may come from the info sheet instead of the table.
+    info_values = _info_values(form, info)
+    records, problems = _records(
+        form, original_name, rows[header_at + 1 :], header_at + 2, positions, info_values
+    )
+
+    if (
+        csv_text is not None
+        and (truncated := _truncated_last_row(original_name, csv_text, rows, header)) is not None
+    ):
+        problems.append(truncated)
+
+    present = set(positions) | set(info_values)
+    missing = [c.name for c in form.columns if c.required and c.name not in present]
+    return ParsedFile(
+        file_id,
+        original_name,
+        form,
+        records=records,
+        present_columns=tuple(c for c in form.column_names if c in present),
+        unknown_columns=unknown,
+        missing_columns=missing,
+        problems=problems,
+        encoding=encoding,
+    )
+
+
+def _map_header(form: Form, header: list) -> tuple[dict[str, int], list[str]]:
+    """Each known column's position in the header row, and the cells no column matches."""
+    index = _HEADER_INDEXES[form.code]
     positions: dict[str, int] = {}
     unknown: list[str] = []
     for position, cell in enumerate(header):
@@ -523,9 +552,20 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
             unknown.append(cell)
         elif name not in positions:
             positions[name] = position
+    return positions, unknown
 
-    # Identity columns may come from the info sheet instead of the table.
-    info_values = _info_values(form, info)
+
+def _records(
+    form: Form,
+    original_name: str,
+    body: list,
+    first_row_number: int,
+    positions: dict[str, int],
+    info_values: dict,
+) -> tuple[list[tuple], list[FileProblem]]:
+    """The data rows as tuples in the form's column order (row number first), and the
+    formula warnings. The loop is the parser's hot path: slots are precomputed."""
+    target = {name: i for i, name in enumerate(form.column_names)}
     pairs = [(target[name], position) for name, position in positions.items()]
     fills = [(target[name], value) for name, value in info_values.items() if value is not None]
     text_targets = {
@@ -534,10 +574,9 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
         if c.kind in _TEXT_KINDS and c.name in positions
     }
     width = len(form.column_names)
-
     problems: list[FileProblem] = []
     records: list[tuple] = []
-    for row_number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+    for row_number, row in enumerate(body, start=first_row_number):
         values: list[str | None] = [None] * width
         length = len(row)
         filled = False
@@ -560,26 +599,7 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
             if is_formula(value):
                 problems.append(_formula_warning(original_name, row_number, name, value))
         records.append((row_number, *values))
-
-    if (
-        csv_text is not None
-        and (truncated := _truncated_last_row(original_name, csv_text, rows, header)) is not None
-    ):
-        problems.append(truncated)
-
-    present = set(positions) | set(info_values)
-    missing = [c.name for c in form.columns if c.required and c.name not in present]
-    return ParsedFile(
-        file_id,
-        original_name,
-        form,
-        records=records,
-        present_columns=tuple(c for c in form.column_names if c in present),
-        unknown_columns=unknown,
-        missing_columns=missing,
-        problems=problems,
-        encoding=encoding,
-    )
+    return records, problems
 
 
 def _formula_warning(name: str, row_number: int, column: str, value: str) -> FileProblem:

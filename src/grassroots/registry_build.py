@@ -161,8 +161,51 @@ def _area_weights(areas: list[float]) -> list[Decimal]:
 def build_crosswalk(communes: pd.DataFrame, districts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The 2025 old->new commune crosswalk and a coverage report."""
     old_units, new_units, conversion = _read_package_tables()
-    links = _links_from_package(conversion)
+    links, dropped = _coded_links(old_units, new_units, _links_from_package(conversion))
+    old_registry, new_registry = _registries_around_reform(communes, districts)
+    crosswalk = links.merge(
+        old_registry[
+            ["old_commune_code", "old_commune_name", "old_district_code", "old_province_code"]
+        ],
+        on="old_commune_code",
+        how="inner",
+    ).merge(
+        new_registry[["new_commune_code", "new_commune_name", "new_province_code"]],
+        on="new_commune_code",
+        how="inner",
+    )
+    crosswalk = _weighted(crosswalk)
 
+    old_codes = set(old_registry["old_commune_code"])
+    new_codes = set(new_registry["new_commune_code"])
+    mapped_old = set(crosswalk["old_commune_code"])
+    mapped_new = set(crosswalk["new_commune_code"])
+    parents = old_units.dropna(subset=["wardCode"]).merge(
+        old_registry, left_on="wardCode", right_on="old_commune_code"
+    )
+    parent_mismatch = sorted(
+        parents.loc[parents["districtCode"] != parents["old_district_code"], "wardCode"]
+    )
+    report = {
+        "old_communes_in_registry": len(old_codes),
+        "old_communes_mapped": len(mapped_old & old_codes),
+        "old_communes_unmapped": sorted(old_codes - mapped_old),
+        "new_communes_in_registry": len(new_codes),
+        "new_communes_reached": len(mapped_new & new_codes),
+        "new_communes_unreached": sorted(new_codes - mapped_new),
+        "divided_old_communes": int(
+            (crosswalk["weight_basis"] == "area").groupby(crosswalk["old_commune_code"]).any().sum()
+        ),
+        **dropped,
+        "package_vs_registry_district_mismatch": parent_mismatch,
+    }
+    return crosswalk, report
+
+
+def _coded_links(
+    old_units: pd.DataFrame, new_units: pd.DataFrame, links: pd.DataFrame
+) -> tuple[pd.DataFrame, dict]:
+    """The package's links with old and new commune codes, and what had to be dropped."""
     links = links.merge(old_units[["old_key", "wardCode"]], on="old_key", how="left")
     links = links.rename(columns={"wardCode": "old_commune_code"})
     new_keys = new_units.rename(
@@ -185,7 +228,18 @@ def build_crosswalk(communes: pd.DataFrame, districts: pd.DataFrame) -> tuple[pd
     both = links[~links["divided"] & links["old_commune_code"].isin(divided_codes)]
     links = links[~(~links["divided"] & links["old_commune_code"].isin(divided_codes))]
     links = links.drop_duplicates(["old_commune_code", "new_commune_code"])
+    dropped = {
+        "package_links_without_old_code": sorted(without_old_code["old_key"].unique()),
+        "package_links_without_new_code": len(without_new_code),
+        "old_listed_whole_and_divided": sorted(both["old_commune_code"].unique()),
+    }
+    return links, dropped
 
+
+def _registries_around_reform(
+    communes: pd.DataFrame, districts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The communes of the day before the reform (with their province) and of the day of it."""
     old_registry = communes[valid_on(communes, LAST_DAY_BEFORE_REFORM)]
     new_registry = communes[valid_on(communes, REFORM_DATE)]
     # Codes 447/850/936 have two overlapping rows (source gap 4), both in the same province:
@@ -215,19 +269,11 @@ def build_crosswalk(communes: pd.DataFrame, districts: pd.DataFrame) -> tuple[pd
             "parent_code": "new_province_code",
         }
     )
+    return old_registry, new_registry
 
-    crosswalk = links.merge(
-        old_registry[
-            ["old_commune_code", "old_commune_name", "old_district_code", "old_province_code"]
-        ],
-        on="old_commune_code",
-        how="inner",
-    ).merge(
-        new_registry[["new_commune_code", "new_commune_name", "new_province_code"]],
-        on="new_commune_code",
-        how="inner",
-    )
 
+def _weighted(crosswalk: pd.DataFrame) -> pd.DataFrame:
+    """Whole communes weigh 1; a divided one's parts share it by area."""
     parts_per_old = crosswalk.groupby("old_commune_code")["new_commune_code"].transform("size")
     crosswalk["is_whole"] = parts_per_old == 1
     crosswalk = crosswalk.sort_values(["old_commune_code", "new_commune_code"], kind="stable")
@@ -240,34 +286,7 @@ def build_crosswalk(communes: pd.DataFrame, districts: pd.DataFrame) -> tuple[pd
     crosswalk["weight"] = [f"{w.quantize(WEIGHT_QUANTUM)}" for w in weights]
     crosswalk["weight_basis"] = crosswalk["is_whole"].map({True: "whole", False: "area"})
     crosswalk["is_whole"] = crosswalk["is_whole"].map({True: "true", False: "false"})
-    crosswalk = crosswalk[CROSSWALK_COLUMNS].reset_index(drop=True)
-
-    old_codes = set(old_registry["old_commune_code"])
-    new_codes = set(new_registry["new_commune_code"])
-    mapped_old = set(crosswalk["old_commune_code"])
-    mapped_new = set(crosswalk["new_commune_code"])
-    parents = old_units.dropna(subset=["wardCode"]).merge(
-        old_registry, left_on="wardCode", right_on="old_commune_code"
-    )
-    parent_mismatch = sorted(
-        parents.loc[parents["districtCode"] != parents["old_district_code"], "wardCode"]
-    )
-    report = {
-        "old_communes_in_registry": len(old_codes),
-        "old_communes_mapped": len(mapped_old & old_codes),
-        "old_communes_unmapped": sorted(old_codes - mapped_old),
-        "new_communes_in_registry": len(new_codes),
-        "new_communes_reached": len(mapped_new & new_codes),
-        "new_communes_unreached": sorted(new_codes - mapped_new),
-        "divided_old_communes": int(
-            (crosswalk["weight_basis"] == "area").groupby(crosswalk["old_commune_code"]).any().sum()
-        ),
-        "package_links_without_old_code": sorted(without_old_code["old_key"].unique()),
-        "package_links_without_new_code": len(without_new_code),
-        "old_listed_whole_and_divided": sorted(both["old_commune_code"].unique()),
-        "package_vs_registry_district_mismatch": parent_mismatch,
-    }
-    return crosswalk, report
+    return crosswalk[CROSSWALK_COLUMNS].reset_index(drop=True)
 
 
 def build_registry(sources_dir: Path, out_dir: Path, report: dict | None = None) -> dict[str, int]:

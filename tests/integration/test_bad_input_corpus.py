@@ -16,7 +16,7 @@ import pytest
 
 from grassroots import intake
 from grassroots.config import paths
-from grassroots.reader import MAX_FILE_BYTES
+from grassroots.decode import MAX_FILE_BYTES
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from grassroots.decode import MAX_FILE_BYTES, decode_csv
 from grassroots.forms import FORMS
-from grassroots.reader import MAX_FILE_BYTES, batch_frame, decode_csv, parse_content
+from grassroots.reader import batch_frame, parse_content
 
 pytestmark = pytest.mark.unit
 

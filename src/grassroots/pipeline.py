@@ -125,8 +125,9 @@ def quality_summary(dsn: str, run_id: str | None = None) -> dict:
 def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:
     """Build the night's digests, keep a copy under <home>/digests/, send them if SMTP is
     set; then remember the overdue submissions listed (K1: each is listed once)."""
-    from grassroots.alerts import build_digests, mark_overdue_listed, send_digests
+    from grassroots.alerts import build_digests, send_digests
     from grassroots.data_docs import docs_link
+    from grassroots.overdue import mark_overdue_listed
 
     use_private_umask()
     with psycopg.connect(dsn) as conn:

@@ -15,8 +15,9 @@ import psycopg
 import pytest
 
 from grassroots import intake
-from grassroots.alerts import build_digests, mark_overdue_listed
+from grassroots.alerts import build_digests
 from grassroots.config import DBT_PROJECT_DIR, SEEDS_DIR, paths
+from grassroots.overdue import mark_overdue_listed
 from grassroots.runtime import run_tool, runtime_env
 from tests.integration.test_cross_checks import cb, dv, tc
 

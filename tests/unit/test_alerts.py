@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from grassroots.alerts import ROUTING_FILE, _responsible_scopes, _Routing, load_routing
 from grassroots.registry import Registry
+from grassroots.routing import ROUTING_FILE, Routing, load_routing, responsible_scopes
 
 pytestmark = pytest.mark.unit
 
@@ -18,13 +18,13 @@ def routing():
 
 
 def _scope(registry, unit_code, period):
-    return _responsible_scopes(registry, [unit_code], [period])[0]
+    return responsible_scopes(registry, [unit_code], [period])[0]
 
 
 def test_a_commune_file_goes_to_its_district_staff(registry, routing):
     scope = _scope(registry, "06193", "2023")
     assert scope == ("district", "183", "20")
-    assert _Routing(routing).for_file(scope) == [
+    assert Routing(routing).for_file(scope) == [
         ("bantochuc.caoloc@langson.example.vn", "Ban Tổ chức Huyện ủy Cao Lộc")
     ]
 
@@ -32,7 +32,7 @@ def test_a_commune_file_goes_to_its_district_staff(registry, routing):
 def test_a_district_without_its_own_address_falls_back_to_its_province(registry, routing):
     # 178 (Thành phố Lạng Sơn) has no row of its own: Lạng Sơn's board answers for it.
     scope = _scope(registry, "178", "2022")
-    assert _Routing(routing).for_file(scope)[0][0] == "bantochuc@langson.example.vn"
+    assert Routing(routing).for_file(scope)[0][0] == "bantochuc@langson.example.vn"
 
 
 def test_after_the_reform_a_commune_goes_to_its_province(registry, routing):
@@ -43,7 +43,7 @@ def test_after_the_reform_a_commune_goes_to_its_province(registry, routing):
 def test_a_file_of_unknown_unit_goes_to_the_board(registry, routing):
     assert _scope(registry, "99999", "2023") is None
     assert _scope(registry, "06193", None) is None  # no period: no year to look up
-    assert _Routing(routing).for_file(None) == [
+    assert Routing(routing).for_file(None) == [
         ("dulieu@bantochuc.example.vn", "Bộ phận dữ liệu Ban Tổ chức")
     ]
 
@@ -52,7 +52,7 @@ def test_scopes_of_many_files_match_one_by_one(registry):
     """The night looks up every file at once; each answer is the one it would get alone."""
     units = ["06193", "178", "06184", "99999", "20", "06193", None]
     periods = ["2023", "2022", "2026", "2023", "2024", "bad", "2023"]
-    together = _responsible_scopes(registry, units, periods)
+    together = responsible_scopes(registry, units, periods)
     alone = [_scope(registry, u, p) for u, p in zip(units, periods, strict=True)]
     assert together == alone
     assert together[:3] == [
@@ -69,26 +69,26 @@ def test_routing_table_has_unique_rows():
 
 
 def test_overdue_lists_go_to_the_district_else_its_province_never_the_board(registry, routing):
-    from grassroots.alerts import _k1_recipients
+    from grassroots.overdue import k1_recipients
 
-    assert _k1_recipients(_Routing(routing), registry, "district", "183", 2024) == [
+    assert k1_recipients(Routing(routing), registry, "district", "183", 2024) == [
         ("bantochuc.caoloc@langson.example.vn", "Ban Tổ chức Huyện ủy Cao Lộc")
     ]
     # 178 has no address of its own: Lạng Sơn's staff answer for it.
-    assert _k1_recipients(_Routing(routing), registry, "district", "178", 2024)[0][0] == (
+    assert k1_recipients(Routing(routing), registry, "district", "178", 2024)[0][0] == (
         "bantochuc@langson.example.vn"
     )
-    assert _k1_recipients(_Routing(routing), registry, "province", "20", 2025)[0][0] == (
+    assert k1_recipients(Routing(routing), registry, "province", "20", 2025)[0][0] == (
         "bantochuc@langson.example.vn"
     )
     # Nobody answers for Hà Nội: counted in the board's summary, not listed to anyone.
-    assert _k1_recipients(_Routing(routing), registry, "province", "01", 2025) == []
+    assert k1_recipients(Routing(routing), registry, "province", "01", 2025) == []
 
 
 def test_board_summary_gives_rates_per_form_for_the_latest_closed_year():
     from datetime import date
 
-    from grassroots.alerts import _completeness_summary
+    from grassroots.overdue import completeness_summary
 
     rows = pd.DataFrame(
         [
@@ -102,7 +102,7 @@ def test_board_summary_gives_rates_per_form_for_the_latest_closed_year():
             "overdue_unit_codes",
         ],
     )  # fmt: skip
-    lines = _completeness_summary(rows)
+    lines = completeness_summary(rows)
     assert lines[0] == "- Tình hình nộp báo cáo năm 2025 (hạn nộp 31/01/2026):"
     assert lines[1] == (
         "  DV: cần nộp 100, đã nhận 48 (tỷ lệ 48,0%), đúng hạn 45 (45,0%), quá hạn 52 ở 1"
@@ -112,7 +112,7 @@ def test_board_summary_gives_rates_per_form_for_the_latest_closed_year():
 
 
 def test_without_the_completeness_mart_the_summary_says_so():
-    from grassroots.alerts import _completeness_summary
+    from grassroots.overdue import completeness_summary
 
     empty = pd.DataFrame(columns=["report_year", "form_code"])
-    assert "chưa có số liệu" in _completeness_summary(empty)[0]
+    assert "chưa có số liệu" in completeness_summary(empty)[0]

@@ -14,7 +14,8 @@ import pytest
 from grassroots import intake
 from grassroots.config import AIRFLOW_DB, ANALYST_ROLE, DBT_PROJECT_DIR, LOADER_ROLE, paths
 from grassroots.runtime import run_tool, runtime_env
-from grassroots.warehouse import AIRFLOW_ROLE, ANALYST_CONNECTION_LIMIT, Warehouse
+from grassroots.warehouse import Warehouse
+from grassroots.warehouse_roles import AIRFLOW_ROLE, ANALYST_CONNECTION_LIMIT
 from tests.conftest import reset_intake
 from tests.integration.test_cross_checks import cb, dv, tc
 

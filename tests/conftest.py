@@ -48,7 +48,7 @@ def reset_intake(wh) -> None:
     import psycopg
 
     from grassroots.config import paths
-    from grassroots.runtime import incremental_tables
+    from grassroots.dbt_manifest import incremental_tables
 
     with psycopg.connect(wh.url()) as conn:
         conn.execute(

@@ -75,7 +75,8 @@ def test_analyst_reads_marts_and_cannot_write_anything(warehouse):
 
 def test_registry_seeds_load_once_per_fingerprint(warehouse):
     """Setup loads the registry seeds; the nightly DAG leaves them out (see orchestration)."""
-    from grassroots.runtime import full_build_fingerprint, load_reference_seeds, runtime_env
+    from grassroots.dbt_manifest import full_build_fingerprint
+    from grassroots.runtime import load_reference_seeds, runtime_env
 
     env = runtime_env(warehouse)
     with psycopg.connect(warehouse.url()) as conn:

@@ -1,4 +1,4 @@
-"""The runtime helpers that decide what setup has to redo (grassroots.runtime)."""
+"""What decides what setup has to redo (grassroots.dbt_manifest)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from grassroots import runtime
+from grassroots import dbt_manifest
 
 pytestmark = pytest.mark.unit
 
@@ -20,13 +20,13 @@ def dbt_project(tmp_path, monkeypatch):
         path.write_text("x")
         os.utime(path, (1_000, 1_000))
     manifest = tmp_path / "target" / "manifest.json"
-    monkeypatch.setattr(runtime, "DBT_PROJECT_DIR", tmp_path)
-    monkeypatch.setattr(runtime, "MANIFEST", manifest)
+    monkeypatch.setattr(dbt_manifest, "DBT_PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(dbt_manifest, "MANIFEST", manifest)
     return tmp_path
 
 
 def test_no_manifest_means_parse(dbt_project):
-    assert not runtime.manifest_is_fresh()
+    assert not dbt_manifest.manifest_is_fresh()
 
 
 def test_manifest_newer_than_every_project_file_is_fresh(dbt_project):
@@ -34,7 +34,7 @@ def test_manifest_newer_than_every_project_file_is_fresh(dbt_project):
     manifest.parent.mkdir()
     manifest.write_text("{}")
     os.utime(manifest, (2_000, 2_000))
-    assert runtime.manifest_is_fresh()
+    assert dbt_manifest.manifest_is_fresh()
 
 
 @pytest.mark.parametrize("changed", ["models/m.sql", "seeds/s.csv", "dbt_project.yml"])
@@ -44,7 +44,7 @@ def test_a_changed_model_seed_or_project_file_means_parse(dbt_project, changed):
     manifest.write_text("{}")
     os.utime(manifest, (2_000, 2_000))
     os.utime(dbt_project / changed, (3_000, 3_000))
-    assert not runtime.manifest_is_fresh()
+    assert not dbt_manifest.manifest_is_fresh()
 
 
 def _manifest(
@@ -116,7 +116,7 @@ def test_full_build_fingerprint_follows_incremental_models_and_their_macros(tmp_
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "ref.csv").write_text("code\n01\n")
-    monkeypatch.setattr(runtime, "SEEDS_REGISTRY_DIR", seeds)
+    monkeypatch.setattr(dbt_manifest, "SEEDS_REGISTRY_DIR", seeds)
 
     def fingerprint(**changes):
         arguments = {
@@ -125,8 +125,8 @@ def test_full_build_fingerprint_follows_incremental_models_and_their_macros(tmp_
             "macro_sql": "m",
         }
         arguments.update(changes)
-        monkeypatch.setattr(runtime, "MANIFEST", _manifest(tmp_path, **arguments))
-        return runtime.full_build_fingerprint()
+        monkeypatch.setattr(dbt_manifest, "MANIFEST", _manifest(tmp_path, **arguments))
+        return dbt_manifest.full_build_fingerprint()
 
     base = fingerprint()
     assert fingerprint() == base
@@ -156,7 +156,7 @@ def test_full_build_fingerprint_follows_the_models_incremental_models_are_built_
     such a model calls, rebuilds the warehouse once; a model downstream of none does not."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    monkeypatch.setattr(runtime, "SEEDS_REGISTRY_DIR", seeds)
+    monkeypatch.setattr(dbt_manifest, "SEEDS_REGISTRY_DIR", seeds)
 
     def fingerprint(**changes):
         arguments = {
@@ -166,8 +166,8 @@ def test_full_build_fingerprint_follows_the_models_incremental_models_are_built_
             "staging_code": "select {{ safe('name') }} from raw",
         }
         arguments.update(changes)
-        monkeypatch.setattr(runtime, "MANIFEST", _manifest(tmp_path, **arguments))
-        return runtime.full_build_fingerprint()
+        monkeypatch.setattr(dbt_manifest, "MANIFEST", _manifest(tmp_path, **arguments))
+        return dbt_manifest.full_build_fingerprint()
 
     base = fingerprint()
     assert fingerprint(staging_code="select {{ safe('name') }}, 1 from raw") != base

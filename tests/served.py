@@ -22,7 +22,8 @@ import httpx
 import psycopg
 
 from grassroots.config import paths
-from grassroots.serve import descendants_of, state_file
+from grassroots.processes import descendants_of
+from grassroots.serve import state_file
 from tests.conftest import TEST_HOME
 
 DAG_ID = "nightly_submissions"

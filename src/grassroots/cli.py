@@ -96,8 +96,10 @@ def _serve(args) -> int:
             return 1
     if args.detach:
         return serve.detach(args.host, args.port, say=_say)
+    from grassroots.supervisor import Supervisor
+
     try:
-        return serve.Supervisor(args.host, args.port, say=_say).run()
+        return Supervisor(args.host, args.port, say=_say).run()
     except serve.ServeError as error:
         print(error, file=sys.stderr)
         return 1

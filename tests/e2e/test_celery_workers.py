@@ -36,7 +36,7 @@ import pytest
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.failpoints import FAILPOINT_ENV
 from grassroots.intake import account
-from grassroots.serve import descendants_of
+from grassroots.processes import descendants_of
 from tests.conftest import REPO_ROOT, reset_intake
 from tests.served import DAG_ID, STOP_TIMEOUT, AirflowApi, operator_env, wait
 from tests.smtp_server import free_port

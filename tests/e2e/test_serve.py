@@ -23,7 +23,7 @@ import pytest
 
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.intake import account
-from grassroots.serve import descendants_of
+from grassroots.processes import descendants_of
 from tests.conftest import REPO_ROOT, reset_intake
 from tests.e2e.demo_expectations import EXPECTED_INDICATORS, EXPECTED_QUARANTINE
 from tests.served import DAG_ID, STOP_TIMEOUT, Served, first_start, operator_env

@@ -22,7 +22,7 @@ DRIVER = textwrap.dedent(
     """
     import json, os, sys
     from pathlib import Path
-    from grassroots.serve import Component, Supervisor
+    from grassroots.supervisor import Component, Supervisor
 
     commands, max_restarts = json.loads(sys.argv[1]), int(sys.argv[2])
     logs = Path(os.environ["GRASSROOTS_HOME"]) / "logs"

@@ -116,6 +116,40 @@ def _points(level: int, key: str) -> float:
     return round(random.Random(key).uniform(low, high) * 2) / 2
 
 
+def _commune_specs(year: int, code: str, cb: list[dict], dv: dict) -> list[Spec]:
+    """A commune's CB and DV files, and its CT file in a term's first year."""
+    specs = [Spec("CB", code, str(year), cb), Spec("DV", code, str(year), [dv])]
+    if year in TERM_STARTS:
+        ct = _ct_rows(year, code, dv["members_start"], cb)
+        specs.append(Spec("CT", code, f"{year}-{year + 5}", ct))
+    return specs
+
+
+def _commune_tc_row(
+    year: int,
+    sender: str,
+    commune: tuple[str, str, str],
+    dv: dict,
+    cb: list[dict],
+    extra_units: int,
+    level: int,
+) -> dict:
+    """The commune's row in its sender's TC file (rating points only from 2025)."""
+    code, name, unit_type = commune
+    independent = sum(r["branch_status"] == "independent" for r in cb)
+    return {
+        "report_year": year,
+        "district_code": sender,
+        "org_code": code,
+        "org_name": f"Đảng bộ {name}",
+        "org_type": COMMUNE_ORG_TYPE.get(unit_type, "commune"),
+        "members": dv["members_end"],
+        "subordinate_units": independent + int(extra_units),
+        "rating": rating(level, year),
+        "rating_points": "",
+    }
+
+
 @dataclass
 class Selection:
     """Which units a scale covers."""
@@ -169,25 +203,13 @@ def year_specs(
             urban,
         )
         dv = _dv_row(year, code, universe.dv, i, t)
-        specs.append(Spec("CB", code, str(year), cb))
-        specs.append(Spec("DV", code, str(year), [dv]))
-        if year in TERM_STARTS:
-            ct = _ct_rows(year, code, dv["members_start"], cb)
-            specs.append(Spec("CT", code, f"{year}-{year + 5}", ct))
+        specs.extend(_commune_specs(year, code, cb, dv))
         if parent in district_codes:
-            independent = sum(r["branch_status"] == "independent" for r in cb)
+            level = int(universe.commune_levels[i, t])
             tc.setdefault(parent, []).append(
-                {
-                    "report_year": year,
-                    "district_code": parent,
-                    "org_code": code,
-                    "org_name": f"Đảng bộ {name}",
-                    "org_type": COMMUNE_ORG_TYPE.get(unit_type, "commune"),
-                    "members": dv["members_end"],
-                    "subordinate_units": independent + int(universe.extra_units[i]),
-                    "rating": rating(int(universe.commune_levels[i, t]), year),
-                    "rating_points": "",
-                }
+                _commune_tc_row(
+                    year, parent, (code, name, unit_type), dv, cb, universe.extra_units[i], level
+                )
             )
     orgs = universe.orgs
     for district in sorted(tc):
@@ -252,28 +274,13 @@ def _reform_year_specs(
             unit_type == "Phường",
         )
         dv = _dv_row(year, code, universe.new_dv, i, 0)
-        specs.append(Spec("CB", code, str(year), cb))
-        specs.append(Spec("DV", code, str(year), [dv]))
-        if year in TERM_STARTS:
-            specs.append(
-                Spec(
-                    "CT", code, f"{year}-{year + 5}", _ct_rows(year, code, dv["members_start"], cb)
-                )
-            )
+        specs.extend(_commune_specs(year, code, cb, dv))
         level = int(universe.new_commune_levels[i, 0])
-        independent = sum(r["branch_status"] == "independent" for r in cb)
         tc.setdefault(province, []).append(
-            {
-                "report_year": year,
-                "district_code": province,
-                "org_code": code,
-                "org_name": f"Đảng bộ {name}",
-                "org_type": COMMUNE_ORG_TYPE.get(unit_type, "commune"),
-                "members": dv["members_end"],
-                "subordinate_units": independent + int(universe.new_extra_units[i]),
-                "rating": rating(level, year),
-                "rating_points": _points(level, f"{code}-{year}"),
-            }
+            _commune_tc_row(
+                year, province, (code, name, unit_type), dv, cb, universe.new_extra_units[i], level
+            )
+            | {"rating_points": _points(level, f"{code}-{year}")}
         )
     # The old districts' organizations now report to the new province, renumbered.
     orgs = universe.orgs

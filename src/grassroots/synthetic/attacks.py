@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grassroots.forms import FORMS
 from grassroots.synthetic.corpus_parts import CB_LABELS, cb_csv, cb_rows
-from grassroots.synthetic.files import to_csv
+from grassroots.synthetic.files import fresh_folder, to_csv
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -98,9 +98,7 @@ def write_attacks(folder: Path) -> tuple[Path, Path, int]:
     """Write `folder`/attacks/ (stale files removed) and `folder`/ATTACKS.json;
     return (attacks folder, index file, number of files)."""
     attacks_dir, index_file = Path(folder) / "attacks", Path(folder) / "ATTACKS.json"
-    attacks_dir.mkdir(exist_ok=True)
-    for stale in attacks_dir.iterdir():
-        stale.unlink()
+    fresh_folder(attacks_dir)
     index = []
     for entry in entries():
         (attacks_dir / entry["file"]).write_bytes(entry.pop("content"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from grassroots.synthetic.corpus_csv import bad_files, good_files
 from grassroots.synthetic.corpus_parts import COMMUNES, Entry
 from grassroots.synthetic.corpus_xlsx import xlsx_files
+from grassroots.synthetic.files import fresh_folder
 
 EXPECTED_COLUMNS = ["file", "expected_outcome", "rule_ids", "rows", "note"]
 
@@ -29,9 +30,7 @@ def write_corpus(folder: Path) -> tuple[Path, Path, int]:
     """Write `folder`/files/ (stale files removed) and `folder`/EXPECTED.csv;
     return (files folder, expectations file, number of files)."""
     files_dir, expected = Path(folder) / "files", Path(folder) / "EXPECTED.csv"
-    files_dir.mkdir(exist_ok=True)
-    for stale in files_dir.iterdir():
-        stale.unlink()
+    fresh_folder(files_dir)
     entries = all_entries()
     with expected.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

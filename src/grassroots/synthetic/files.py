@@ -12,6 +12,7 @@ import re
 import unicodedata
 import zipfile
 from datetime import datetime
+from pathlib import Path
 from string import ascii_uppercase
 from xml.sax.saxutils import escape
 
@@ -22,6 +23,14 @@ XLSX_SHEET = "Biểu"
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # the combining marks Windows-1258 has
 _CORE_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _MODIFIED_STAMP = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def fresh_folder(path: Path) -> Path:
+    """`path` created if missing, emptied of the files a previous run wrote."""
+    path.mkdir(exist_ok=True)
+    for stale in path.iterdir():
+        stale.unlink()
+    return path
 
 
 def to_csv(rows: list[list[object]], delimiter: str = ",", newline: str = "\r\n") -> str:

@@ -40,6 +40,7 @@ from grassroots.synthetic.universe import (
     plan_universe,
 )
 
+# What the command line and the benchmark take from here.
 __all__ = ["DEFAULT_PROVINCE", "DEFAULT_SEED", "SCALES", "generate", "parse_years"]
 
 MANIFEST_COLUMNS = ("file_name", "form", "unit", "period", "rule", "row", "column", "defect")

@@ -59,7 +59,7 @@ import psycopg  # noqa: E402
 
 from grassroots import intake  # noqa: E402
 from grassroots.config import WAREHOUSE_DB, paths  # noqa: E402
-from grassroots.generate import generate, parse_years  # noqa: E402
+from grassroots.synthetic.national import generate, parse_years  # noqa: E402
 
 TIMES: dict[str, float] = defaultdict(float)
 

@@ -213,8 +213,8 @@ def _registry_build(args) -> int:
 
 
 def _demo_data(args) -> int:
-    from grassroots.demo_data import write_demo_inbox
     from grassroots.registry import Registry
+    from grassroots.synthetic.demo import write_demo_inbox
 
     written = write_demo_inbox(args.out, Registry.load())
     print(f"wrote {len(written)} files to {args.out}")
@@ -222,7 +222,7 @@ def _demo_data(args) -> int:
 
 
 def _generate(args) -> int:
-    from grassroots.generate import generate, parse_years
+    from grassroots.synthetic.national import generate, parse_years
 
     summary = generate(
         args.out,
@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_data.add_argument("--out", type=Path, default=DEMO_INBOX)
     demo_data.set_defaults(handler=_demo_data)
 
-    from grassroots.generate import DEFAULT_PROVINCE, DEFAULT_SEED, SCALES
+    from grassroots.synthetic.national import DEFAULT_PROVINCE, DEFAULT_SEED, SCALES
 
     gen = commands.add_parser("generate", help="synthetic submissions over the real registry")
     gen.add_argument("--scale", choices=SCALES, default="demo")

@@ -1,4 +1,4 @@
-"""What the pipeline must make of seeds/demo_inbox/ (written by grassroots.demo_data).
+"""What the pipeline must make of seeds/demo_inbox/ (written by grassroots.synthetic.demo).
 
 EXPECTED_QUARANTINE: every broken file -> (rule id, staff row, column) of its single
 defect. Staff rows count the header as row 1 (first data row = 2); None means a

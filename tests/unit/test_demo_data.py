@@ -1,4 +1,4 @@
-"""The demo inbox generator (grassroots.demo_data) and the committed seeds/demo_inbox."""
+"""The demo inbox generator (grassroots.synthetic.demo) and the committed seeds/demo_inbox."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grassroots.demo_data import expected_quarantine, write_demo_inbox
 from grassroots.forms import RATINGS_BEFORE_2018, RATINGS_FROM_2018
 from grassroots.registry import Registry
+from grassroots.synthetic.demo import expected_quarantine, write_demo_inbox
 
 pytestmark = pytest.mark.unit
 

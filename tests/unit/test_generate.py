@@ -1,4 +1,4 @@
-"""The synthetic submissions generator (grassroots.generate), at demo scale."""
+"""The synthetic submissions generator (grassroots.synthetic.national), at demo scale."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grassroots.generate import RULES, generate, read_manifest
 from grassroots.reader import parse_content
 from grassroots.registry import Registry
+from grassroots.synthetic.defects import FILE_RULES
+from grassroots.synthetic.national import generate, read_manifest
 from grassroots.validation.runner import validate_batch
 
 pytestmark = pytest.mark.unit
@@ -71,7 +72,7 @@ def test_manifest_matches_injected_defects(run):
     broken = read_manifest(manifest)
     assert len(broken) == round(ERROR_RATE * summary.files)
     counts = Counter(broken["rule"])
-    assert set(counts) == set(RULES)  # every kind of rule, spread evenly
+    assert set(counts) == set(FILE_RULES)  # every kind of rule, spread evenly
     assert max(counts.values()) - min(counts.values()) <= 1
     # The validator finds exactly the injected rule in each broken file, and no error
     # anywhere else.

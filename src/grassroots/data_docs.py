@@ -4,11 +4,11 @@ Every intake batch and the cross checks keep their GX validation results in the
 warehouse (landing.validation_results, grassroots.validation.stored_results), so the
 data_docs task finds them on whatever worker it runs. It reads every stored result of
 the run back into an ephemeral GX context and lets GX's own site builder write the HTML
-site to <GRASSROOTS_HOME>/data_docs/<run>/ (index.html, one page per validation, one
-page per expectation suite: the committed form suites and the cross checks). The digest
-links to that index: GRASSROOTS_DATA_DOCS_URL, when set, is the address the data_docs
-folder is published under; otherwise a file:// link (GRASSROOTS_HOME is a path every
-worker mounts).
+site to <GRASSROOTS_HOME>/data_docs/<run>/ (named by grassroots.run_folders: index.html,
+one page per validation, one page per expectation suite: the committed form suites and
+the cross checks). The digest links to that index: GRASSROOTS_DATA_DOCS_URL, when set,
+is the address the data_docs folder is published under; otherwise a file:// link
+(GRASSROOTS_HOME is a path every worker mounts).
 
 Each night's site is about 4 MB: after building, sites and stored results of runs older
 than GRASSROOTS_DATA_DOCS_KEEP_DAYS (default 90; 0 keeps everything) are removed.
@@ -24,9 +24,9 @@ from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from grassroots.config import paths
+from grassroots import run_folders
+from grassroots.run_folders import folder_name
 from grassroots.validation import stored_results
-from grassroots.validation.cross_checks import safe_name
 
 log = logging.getLogger(__name__)
 SITE_NAME = "grassroots_night"
@@ -34,22 +34,22 @@ DEFAULT_KEEP_DAYS = 90
 
 
 def docs_dir(run_id: str) -> Path:
-    return paths().home / "data_docs" / safe_name(run_id)
+    return run_folders.data_docs_dir(run_id)
 
 
 def docs_link(run_id: str) -> str:
     base = os.environ.get("GRASSROOTS_DATA_DOCS_URL", "").strip().rstrip("/")
     if base:
-        return f"{base}/{safe_name(run_id)}/index.html"
+        return f"{base}/{folder_name(run_id)}/index.html"
     return (docs_dir(run_id) / "index.html").as_uri()
 
 
 def _suites():
     from grassroots.forms import FORMS
-    from grassroots.validation import cross_checks, suites
+    from grassroots.validation import cross_suite, suites
 
     found = [suites.load_suite(suites.DEFAULT_SUITES_DIR, code) for code in FORMS]
-    found.append(cross_checks.load_suite())
+    found.append(cross_suite.load_suite())
     return found
 
 
@@ -92,20 +92,20 @@ def build_data_docs(run_id: str, dsn: str | None = None) -> dict:
         result = schema.load(document)
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
-            run_id=RunIdentifier(run_name=safe_name(run_id)),
+            run_id=RunIdentifier(run_name=folder_name(run_id)),
             batch_identifier=name,
         )
         context.validation_results_store.set(key, result)
     context.build_data_docs(site_names=[SITE_NAME])
     index = target / "index.html"
     log.info("data docs for run %s: %d validation results -> %s", run_id, len(stored), index)
-    pruned = prune_old_runs(keep=safe_name(run_id))
+    pruned = prune_old_runs(keep=folder_name(run_id))
     if dsn is not None and keep_days() > 0:
         with psycopg.connect(dsn) as conn:
             pruned_results = stored_results.prune(conn, keep_days(), keep=run_id)
         if pruned_results:
             log.info("data docs: removed the stored results of %d runs", len(pruned_results))
-        pruned = sorted(set(pruned) | {safe_name(r) for r in pruned_results})
+        pruned = sorted(set(pruned) | {folder_name(r) for r in pruned_results})
     return {
         "index": str(index),
         "validations": len(stored),
@@ -127,9 +127,8 @@ def prune_old_runs(keep: str | None = None, now: float | None = None) -> list[st
     if days <= 0:
         return []
     cutoff = (time.time() if now is None else now) - days * 86400
-    home = paths().home
     removed: set[str] = set()
-    for parent in (home / "data_docs", home / "validation_results"):
+    for parent in run_folders.pruned_parents():
         if not parent.is_dir():
             continue
         for folder in parent.iterdir():

@@ -1,4 +1,5 @@
-"""The committed cross-check suite (X1-X4, P1-P6) is what cross_checks.py builds."""
+"""The committed cross-check suite (X1-X4, P1-P6) is what cross_suite.py builds from the
+rule catalog and the checks' SQL files."""
 
 from __future__ import annotations
 
@@ -7,14 +8,10 @@ import json
 import pandas as pd
 import pytest
 
-from grassroots.validation.cross_checks import (
-    CHECKS,
-    CROSSWALK_FILE,
-    RULES,
-    build_suite,
-    load_suite,
-)
-from grassroots.validation.suites import DEFAULT_SUITES_DIR, suite_to_dict
+from grassroots.validation.check_sql import expand
+from grassroots.validation.cross_suite import CHECKS, RULES, build_suite, load_suite
+from grassroots.validation.series_breaks import CROSSWALK_FILE
+from grassroots.validation.suite_files import DEFAULT_SUITES_DIR, suite_to_dict
 
 pytestmark = pytest.mark.unit
 
@@ -45,3 +42,25 @@ def test_the_merged_commune_of_the_demo_breaks_its_series_and_a_kept_one_does_no
     assert {"06184", "06190", "06205", "06208", "06214"} <= into_06184  # a merger
     kept = crosswalk[crosswalk.new_commune_code == "00859"]
     assert list(kept.old_commune_code) == ["00859"] and list(kept.is_whole) == ["true"]
+
+
+def test_a_check_file_expands_to_the_query_gx_runs():
+    text = """-- header comment, not part of the query
+with checked as (select 1 from {batch})\t
+select 1 where {{ no_break(this.unit_code, this.year) }}
+    and {{ step(r.rating) }} >= 2
+"""
+    query = expand(text)
+    assert query.splitlines() == [
+        "with checked as (select 1 from {batch})",
+        "select 1 where not exists (select 1 from landing.commune_series_breaks as b"
+        " where b.commune_code = this.unit_code and b.break_year = this.year)",
+        "    and case r.rating when 'excellent' then 4 when 'clean_strong' then 4 when 'good'"
+        " then 3 when 'completed' then 2 when 'not_completed' then 1 when 'weak' then 1 end"
+        " >= 2",
+    ]
+
+
+def test_an_unknown_fragment_is_refused():
+    with pytest.raises(ValueError, match="nope"):
+        expand("select {{ nope(x) }}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from grassroots.catalog.forms import Column, Form, FormCatalog
 from grassroots.catalog.indicators import Indicator
 
@@ -16,9 +18,14 @@ KIND_EN = {
 }
 SENDERS = {
     "commune": "commune",
-    "district_or_province": "district (province from 2025-07-01)",
+    "district_or_province": "district (from 2025-07-01: province)",
     "commune_or_district": "commune or district",
 }
+
+
+def _para(text: str, indent: str = "") -> str:
+    """Prose wrapped like the hand-written docs; a list item's lines indented under it."""
+    return textwrap.fill(" ".join(text.split()), 88, subsequent_indent=indent)
 
 
 def _cell(text: str) -> str:
@@ -57,7 +64,8 @@ def _allowed(column: Column) -> str:
 
 
 def _form_lines(form: Form) -> list[str]:
-    keys = ", ".join(f"`{name}`" for name in form.key_columns)
+    keys = " and ".join(f"`{name}`" for name in form.key_columns)
+    identify = "identifies" if len(form.key_columns) == 1 else "together identify"
     rows = [
         [
             c.label_vi + "".join(f"; {alias}" for alias in c.aliases_vi),
@@ -72,12 +80,14 @@ def _form_lines(form: Form) -> list[str]:
     return [
         f"## Form {form.code}: {form.title_en} ({form.title_vi})",
         "",
-        form.purpose,
+        _para(form.purpose),
         "",
-        f"Sent by: {form.sender} A file holds one {SENDERS[form.sender_level]}"
-        f" (`{form.unit_column}`) and one period (`{form.period_column}`); within it"
-        f" {keys} identifies a row. Raw table `{form.raw_table}`, staging view"
-        f" `{form.staging_model}`.",
+        _para(
+            f"**Sent by** {form.sender[0].lower()}{form.sender[1:]} A file holds one"
+            f" {SENDERS[form.sender_level]}, `{form.unit_column}`, and one period,"
+            f" `{form.period_column}`; within it {keys} {identify} a row. Raw table"
+            f" `{form.raw_table}`, staging view `{form.staging_model}`."
+        ),
         "",
         *_table(
             ["Header (Vietnamese)", "Column", "Meaning", "Type", "Allowed values", "Required"],
@@ -99,10 +109,12 @@ def _rating_lines(catalog: FormCatalog) -> list[str]:
     return [
         "## Ratings",
         "",
-        f"Form CB's `branch_rating` and form TC's `rating` take the scale of their year: the"
-        f" four-level scale from {year} on, the old one before. Staff may write the code, the"
-        " Vietnamese text or its abbreviation. Across the change, the old scale is compared"
-        " as the new rating it maps to.",
+        _para(
+            f"Form CB's `branch_rating` and form TC's `rating` take the scale of their year:"
+            f" the four-level scale from {year} on, the old one before. Staff may write the"
+            " code, the Vietnamese text or its abbreviation. Across the change, the old scale"
+            " is compared as the new rating it maps to."
+        ),
         "",
         *_table(["Code", "Vietnamese", "Abbreviation", "Scale", "Compared as"], rows),
         "",
@@ -125,9 +137,9 @@ def _indicator_lines(indicator: Indicator, forms: FormCatalog) -> list[str]:
     lines = [
         f"### `{indicator.code}`: {indicator.name_en}",
         "",
-        f"{indicator.name_vi}. {indicator.definition}",
+        _para(f"{indicator.name_vi}. {indicator.definition}"),
         "",
-        f"- Formula: {' '.join(indicator.formula.split())}",
+        f"- Formula: {indicator.formula}",
         f"- Value: {unit}; source form {sources}.",
         f"- Levels (as reported): {', '.join(indicator.as_reported_levels)};"
         f" (current units): {', '.join(indicator.current_levels)}.",
@@ -142,7 +154,7 @@ def _indicator_lines(indicator: Indicator, forms: FormCatalog) -> list[str]:
             "- A flow: a `per_year` target adds up over the years of a congress term,"
             " and the term's actual is the sum of the years reported."
         )
-    return [*lines, ""]
+    return [*(_para(line, "  ") if line.startswith("- ") else line for line in lines), ""]
 
 
 def indicators_section(indicators: dict[str, Indicator], forms: FormCatalog) -> str:

@@ -18,8 +18,9 @@ import yaml
 from grassroots import forms as forms_module
 from grassroots import report
 from grassroots.catalog import FORMS, INDICATOR_CODES, INDICATORS, load_forms, render
+from grassroots.catalog.forms import CATALOG as FORMS_CATALOG
 from grassroots.catalog.indicators import CATALOG_DIR
-from grassroots.catalog.render_dbt import HAND_WRITTEN_MARKER
+from grassroots.catalog.render_dbt import HAND_WRITTEN_MARKER, SEED_COLUMNS
 from grassroots.config import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -47,6 +48,17 @@ def test_the_modules_read_the_catalog():
     assert set(report.INDICATOR_COLUMNS) <= set(INDICATORS)
     for indicator in INDICATORS.values():
         assert set(indicator.source_forms) <= set(FORMS)
+
+
+def test_the_catalog_is_read_once():
+    assert load_forms() is load_forms(CATALOG_DIR) is FORMS_CATALOG
+
+
+def test_dim_indicator_selects_the_seeds_columns():
+    sql = (REPO_ROOT / "dbt_project/models/marts/dim_indicator.sql").read_text()
+    selected = sql.split("select", 1)[1].split("from", 1)[0]
+    assert [c.strip() for c in selected.split(",")] == list(SEED_COLUMNS)
+    assert "ref('ref_indicators')" in sql
 
 
 def test_generated_staging_yml_is_valid_yaml_with_the_catalogs_columns():

@@ -128,9 +128,13 @@ def _scale(table: dict) -> dict[str, tuple[str, str]]:
     return {code: (rating["vi"], rating["abbreviation"]) for code, rating in table.items()}
 
 
-@cache
 def load_forms(catalog_dir: Path = CATALOG_DIR) -> FormCatalog:
-    catalog_dir = Path(catalog_dir)
+    """The forms of catalog_dir/forms.yaml, read once per folder."""
+    return _load_forms(Path(catalog_dir).resolve())
+
+
+@cache
+def _load_forms(catalog_dir: Path) -> FormCatalog:
     data = yaml.safe_load((catalog_dir / "forms.yaml").read_text(encoding="utf-8"))
     enums = {
         name: {code: tuple(labels) for code, labels in table.items()}

@@ -38,10 +38,14 @@ def _indicator(entry: dict) -> Indicator:
     )
 
 
-@cache
 def load_indicators(catalog_dir: Path = CATALOG_DIR) -> dict[str, Indicator]:
-    """Code -> indicator, in the catalog's order."""
-    data = yaml.safe_load((Path(catalog_dir) / "indicators.yaml").read_text(encoding="utf-8"))
+    """Code -> indicator, in the catalog's order; read once per folder."""
+    return _load_indicators(Path(catalog_dir).resolve())
+
+
+@cache
+def _load_indicators(catalog_dir: Path) -> dict[str, Indicator]:
+    data = yaml.safe_load((catalog_dir / "indicators.yaml").read_text(encoding="utf-8"))
     indicators = [_indicator(dict(entry)) for entry in data["indicators"]]
     return {indicator.code: indicator for indicator in indicators}
 

@@ -250,6 +250,19 @@ def _suites(args) -> int:
     return 0
 
 
+def _catalog(args) -> int:
+    from grassroots.catalog import render
+
+    if args.action == "sync":
+        for path in render.sync():
+            print(f"written: {path}")
+        return 0
+    differ = render.stale()
+    for path in differ:
+        print(f"differs from the catalog: {path} (grassroots catalog sync writes it)")
+    return 1 if differ else 0
+
+
 def _templates(args) -> int:
     from grassroots.templates import write_templates
 
@@ -387,6 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
     suites = commands.add_parser("suites", help="write the GX suites from the form definitions")
     suites.add_argument("--out", type=Path, default=REPO_ROOT / "expectations")
     suites.set_defaults(handler=_suites)
+
+    catalog = commands.add_parser(
+        "catalog", help="the files made from the catalog of forms and indicators"
+    )
+    catalog.add_argument(
+        "action", choices=["sync", "check"], help="sync: write them; check: list those that differ"
+    )
+    catalog.set_defaults(handler=_catalog)
 
     templates = commands.add_parser("templates", help="write blank XLSX templates, one per form")
     templates.add_argument("--out", type=Path, required=True, help="folder to write them to")

@@ -5,15 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import psycopg
 
+from grassroots.catalog import INDICATORS
 from grassroots.config import ANALYST_ROLE, paths
 
-INDICATOR_COLUMNS = {
-    "members_total": "members",
-    "member_growth_pct": "growth %",
-    "admissions": "admitted",
-    "independent_branch_ratio_pct": "indep. branch %",
-    "orgs_good_or_above_pct": "good+ orgs %",
-}
+# The indicators the terminal table shows, with their column headers (report_label in
+# the catalog's indicators.yaml), in the catalog's order.
+INDICATOR_COLUMNS = {code: i.report_label for code, i in INDICATORS.items() if i.report_label}
 
 
 def indicator_table(analyst_url: str, level: str = "district") -> pd.DataFrame:

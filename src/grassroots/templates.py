@@ -92,8 +92,8 @@ def _hint(column: Column) -> str:
         parts.append(f"≥ {column.minimum:g}")
     if column.maximum is not None:
         parts.append(f"≤ {column.maximum:g}")
-    if column.description:
-        parts.append(column.description)
+    if column.template_note:
+        parts.append(column.template_note)
     return "; ".join(parts)
 
 

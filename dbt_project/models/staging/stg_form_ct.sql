@@ -1,4 +1,5 @@
 -- Form CT rows of every accepted file version (rename and type only).
+-- Written by `grassroots catalog sync` from src/grassroots/catalog/forms.yaml.
 with
 
 source as (

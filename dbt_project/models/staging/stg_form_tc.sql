@@ -1,5 +1,6 @@
 -- Form TC rows of every accepted file version (rename and type only; submitted text made
 -- safe to open in Excel by excel_safe).
+-- Written by `grassroots catalog sync` from src/grassroots/catalog/forms.yaml.
 with
 
 source as (

@@ -96,6 +96,8 @@ create index if not exists validation_findings_created_at
 comment on table landing.validation_findings is
     'Validation findings per file and row (row numbers as staff see them, header = row 1).';
 
+-- The raw form tables, one per form: the rows of every accepted file version.
+-- catalog:raw-forms begin (`grassroots catalog sync` writes it from forms.yaml)
 create table if not exists raw.form_cb (
     file_id bigint not null,
     row_number integer not null,
@@ -154,6 +156,7 @@ create table if not exists raw.form_ct (
     direction text not null,
     primary key (file_id, row_number)
 );
+-- catalog:raw-forms end
 
 -- raw.* rows name their file without a foreign key: the check fired once per row (a
 -- COPY of a national year spent four times as long in it as in the COPY itself), and

@@ -14,13 +14,12 @@ import numpy as np
 
 from grassroots.forms import FORMS
 from grassroots.registry import Registry
+from grassroots.synthetic.defaults import DEFAULT_PROVINCE
 from grassroots.synthetic.membership import cap_excellent, ct_targets, rating
 from grassroots.synthetic.universe import ORG_NAMES, REFORM_YEAR, Universe, Villages, org_codes
 
 TERM_STARTS = (2010, 2015, 2020, 2025)  # commune congress terms starting in the span
-SCALES = ("demo", "province", "national")
 DEMO_DISTRICTS = ("183", "180", "073", "027")  # the demo inbox's districts
-DEFAULT_PROVINCE = "20"  # Lạng Sơn
 COMMUNE_ORG_TYPE = {"Xã": "commune", "Phường": "ward", "Thị trấn": "town", "Đặc khu": "other"}
 PLACE_WORDS = (
     "Đông",

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from grassroots.registry import Registry
+from grassroots.synthetic.defaults import DEFAULT_SEED
 from grassroots.synthetic.membership import members_end, rating_walks
 
-DEFAULT_SEED = 20250701
 FIRST_YEAR, LAST_YEAR = 2005, 2025  # the simulated span (any --years must lie inside)
 REFORM_YEAR = 2025
 

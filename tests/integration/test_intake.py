@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from grassroots import intake
-from grassroots.intake import loading  # load_batch is looked up there
 from grassroots.config import DEMO_INBOX, paths
+from grassroots.intake import loading  # load_batch is looked up there
 from tests.conftest import REPO_ROOT, reset_intake
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -40,12 +39,11 @@ sys.path.insert(0, str(BENCH_DIR))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import run as bench_run  # noqa: E402  (sets GRASSROOTS_HOME's default first)
+from airflow_api import DAG_ID, AirflowApi, inherited_env  # noqa: E402
 
 from grassroots.config import paths  # noqa: E402
 from grassroots.orchestration import DBT_EXECUTION_MODES, DEFAULT_DBT_EXECUTION_MODE  # noqa: E402
 
-DAG_ID = "nightly_submissions"
-GRASSROOTS = str(Path(sys.executable).parent / "grassroots")
 RUN_TIMEOUT = 3600  # a bound on one night's wait, not a target
 PHASES = {
     "intake": ("discover", "register", "plan_batches", "load_batch", "intake_summary"),
@@ -65,58 +63,27 @@ def _when(text: str | None) -> float | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
 
 
-class Server:
-    """`grassroots serve --detach` with one execution mode, and a REST client."""
+class Server(AirflowApi):
+    """`grassroots serve --detach` with one execution mode, and its REST API."""
+
+    api_timeout = 120
 
     def __init__(self, mode: str, port: int):
+        env = inherited_env(("AIRFLOW", "DBT_"))
+        env["GRASSROOTS_DBT_EXECUTION_MODE"] = mode
+        super().__init__(f"http://127.0.0.1:{port}", env)
         self.mode, self.port = mode, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("AIRFLOW", "DBT_")) and key != "TMPDIR"
-        }
-        self.env["GRASSROOTS_DBT_EXECUTION_MODE"] = mode
-        self.token = ""
-
-    def cli(self, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [GRASSROOTS, "serve", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
 
     def start(self) -> float:
         started = time.perf_counter()
         result = self.cli("--detach", "--port", str(self.port))
         if result.returncode != 0:
             raise RuntimeError(f"grassroots serve did not start:\n{result.stdout}{result.stderr}")
-        password = self.cli("password").stdout.strip()
-        response = httpx.post(
-            f"{self.url}/auth/token",
-            json={"username": "admin", "password": password},
-            timeout=60,
-        )
-        response.raise_for_status()
-        self.token = response.json()["access_token"]
+        self.token()
         return time.perf_counter() - started
 
     def stop(self) -> None:
         self.cli("stop", timeout=300)
-
-    def api(self, method: str, path: str, **kwargs):
-        response = httpx.request(
-            method,
-            f"{self.url}/api/v2{path}",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=120,
-            **kwargs,
-        )
-        response.raise_for_status()
-        return response.json()
 
     def wait_for_the_mode(self, timeout: float = 600) -> int:
         """Until the DAG processor has parsed the DAG in this mode: its dbt task count."""
@@ -161,36 +128,12 @@ class Server:
 
     def night(self, inbox: Path) -> dict:
         triggered = time.time()
-        run = self.api(
-            "POST",
-            f"/dags/{DAG_ID}/dagRuns",
-            json={"logical_date": datetime.now(UTC).isoformat(), "conf": {"inbox": str(inbox)}},
-        )
-        run_id = run["dag_run_id"]
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while True:
-            run = self.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
-            if run["state"] in ("success", "failed"):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"run {run_id} still {run['state']} after {RUN_TIMEOUT} s")
-            time.sleep(2)
+        run_id = self.trigger(inbox)
+        self.wait_for_run(run_id, RUN_TIMEOUT, every=2)
         finished = time.time()
+        run = self.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
         tis = self.task_instances(run_id)
         return summarize(run, tis, triggered, finished)
-
-    def task_instances(self, run_id: str) -> list[dict]:
-        found, offset = [], 0
-        while True:
-            page = self.api(
-                "GET",
-                f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
-                params={"limit": 100, "offset": offset},
-            )
-            found += page["task_instances"]
-            offset += 100
-            if offset >= page["total_entries"]:
-                return found
 
 
 def summarize(run: dict, tis: list[dict], triggered: float, finished: float) -> dict:

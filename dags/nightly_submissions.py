@@ -19,7 +19,7 @@ from airflow.sdk import Asset, Connection, Param, dag, task
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from grassroots.config import SMTP_CONN_ID
-from grassroots.intake import parallel_batches
+from grassroots.intake_settings import parallel_batches
 from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group, warehouse_dsn
 
 RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")

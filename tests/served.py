@@ -1,8 +1,9 @@
 """`grassroots serve` started by a test as an operator starts it, and Airflow's REST API.
 
 Shared by the e2e tests that run the product's own server (test_serve, the PostgreSQL
-crash, the Celery workers): the operator's environment, the first start, the API client,
-a bounded start and a stop that leaves no process behind.
+crash, the Celery workers): the operator's environment, the first start, a bounded start
+and a stop that leaves no process behind. The CLI and REST client are bench/served.py's
+too (bench/airflow_api.py).
 """
 
 from __future__ import annotations
@@ -12,25 +13,26 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import psycopg
 
+from bench import airflow_api
+from bench.airflow_api import (  # noqa: F401  (the e2e tests import them from here)
+    DAG_ID,
+    GRASSROOTS,
+    RUN_TIMEOUT,
+    START_TIMEOUT,
+    inherited_env,
+    wait,
+)
 from grassroots.config import paths
 from grassroots.processes import descendants_of
 from grassroots.serve import state_file
 from tests.conftest import TEST_HOME
 
-DAG_ID = "nightly_submissions"
-GRASSROOTS = str(Path(sys.executable).parent / "grassroots")
-# Bounds (2 shared cores): setup and the components' start, one night, a stop.
-START_TIMEOUT = 600
-RUN_TIMEOUT = 1800
+# Bound (2 shared cores): a stop.
 STOP_TIMEOUT = 150
 
 
@@ -38,11 +40,7 @@ def operator_env(**extra: str) -> dict[str, str]:
     """The environment an operator's shell has: none of what the test process took from
     runtime_env (serve and worker derive it themselves), this test home, the state
     folder's inbox as the default one, and the test's own settings."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "GRASSROOTS_", "DBT_")) and key != "TMPDIR"
-    }
+    env = inherited_env(("AIRFLOW", "GRASSROOTS_", "DBT_"))
     env.update(GRASSROOTS_HOME=str(TEST_HOME), GRASSROOTS_INBOX=str(paths().home / "inbox"))
     env.update(extra)
     return env
@@ -58,120 +56,8 @@ def first_start(warehouse) -> None:
             conn.execute("update dag set is_paused = true where dag_id = %s", (DAG_ID,))
 
 
-def wait(what: str, condition: Callable, timeout: float, every: float = 5, alive=None):
-    """condition's first true result; `alive` (if given) raises when the server died."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if alive:
-            alive()
-        result = condition()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"{what}: not after {timeout} s"
-        time.sleep(every)
-
-
-class AirflowApi:
-    """Airflow's REST API, logged in as the admin whose password `grassroots serve
-    password` prints."""
-
-    def __init__(self, url: str, env: dict[str, str]):
-        self.url, self.env = url, env
-        self.triggered: list[str] = []
-        self._token: str | None = None
-
-    def check_alive(self) -> None:
-        """Raise when the server is gone (subclasses that own it say how)."""
-
-    def password(self) -> str:
-        result = subprocess.run(
-            [GRASSROOTS, "serve", "password"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def token(self) -> str:
-        if self._token is None:
-            response = httpx.post(
-                f"{self.url}/auth/token",
-                json={"username": "admin", "password": self.password()},
-                timeout=30,
-            )
-            assert response.status_code in (200, 201), response.text
-            self._token = response.json()["access_token"]
-        return self._token
-
-    def api(self, method: str, path: str, **kwargs) -> dict:
-        response = httpx.request(
-            method,
-            f"{self.url}/api/v2{path}",
-            headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=60,
-            **kwargs,
-        )
-        assert response.status_code < 300, (response.status_code, response.text)
-        return response.json()
-
-    def poll(self, path: str) -> dict | None:
-        """GET that tolerates a server between its database's death and its return."""
-        try:
-            return self.api("GET", path)
-        except (AssertionError, httpx.HTTPError):
-            return None
-
-    def wait_until_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        def healthy():
-            with contextlib.suppress(httpx.HTTPError):
-                return httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).is_success
-            return False
-
-        wait("the API server", healthy, timeout, 2, self.check_alive)
-
-    def trigger(self, inbox: Path) -> str:
-        run = self.api(
-            "POST",
-            f"/dags/{DAG_ID}/dagRuns",
-            json={"logical_date": datetime.now(UTC).isoformat(), "conf": {"inbox": str(inbox)}},
-        )
-        self.triggered.append(run["dag_run_id"])
-        return run["dag_run_id"]
-
-    def run_state(self, run_id: str) -> str | None:
-        run = self.poll(f"/dags/{DAG_ID}/dagRuns/{run_id}")
-        return run["state"] if run else None
-
-    def wait_for_run(self, run_id: str, timeout: float = RUN_TIMEOUT) -> str:
-        def finished():
-            state = self.run_state(run_id)
-            return state if state in ("success", "failed") else None
-
-        return wait(f"run {run_id} finished", finished, timeout, 5, self.check_alive)
-
-    def task_instances(self, run_id: str) -> list[dict]:
-        found, offset = [], 0
-        while True:
-            page = self.api(
-                "GET",
-                f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
-                params={"limit": 100, "offset": offset},
-            )
-            found += page["task_instances"]
-            offset += len(page["task_instances"])
-            if not page["task_instances"] or offset >= page["total_entries"]:
-                return found
-
-    def tries(self, run_id: str, task_id: str) -> list[dict]:
-        """Every try of every map index of a task: [{map_index, try_number, state}]."""
-        base = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}"
-        found = []
-        for ti in self.api("GET", f"{base}/listMapped")["task_instances"]:
-            found += self.api("GET", f"{base}/{ti['map_index']}/tries")["task_instances"]
-        return found
+class AirflowApi(airflow_api.AirflowApi):
+    """bench/airflow_api.py's client, and what only the tests do with a fresh server."""
 
     def unpaused_and_settled(self) -> dict:
         """Wait until serve unpaused the DAG and Airflow took the night it missed (catchup
@@ -223,15 +109,8 @@ class Served(AirflowApi):
             raise
         return served
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [GRASSROOTS, "serve", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=STOP_TIMEOUT + 30,
-            check=False,
-        )
+    def cli(self, *args: str, timeout: float = STOP_TIMEOUT + 30) -> subprocess.CompletedProcess:
+        return super().cli(*args, timeout=timeout)
 
     def state(self) -> dict:
         return json.loads(state_file().read_text())

@@ -21,6 +21,7 @@ import pytest
 from grassroots import intake
 from grassroots.config import paths
 from grassroots.failpoints import FAILPOINT_ENV
+from grassroots.inbox import Taken
 from tests.integration.test_intake import _dv
 
 pytestmark = pytest.mark.integration
@@ -68,7 +69,7 @@ def _assert_untouched(secret: Path, victim: Path) -> None:
     assert hashlib.sha256(victim.read_bytes()).hexdigest() not in _archived_hashes()
 
 
-def _discover_with_a_swap(monkeypatch, tmp_path, inbox: Path, swap) -> intake.inbox_folder.Taken:
+def _discover_with_a_swap(monkeypatch, tmp_path, inbox: Path, swap) -> Taken:
     """Run discover in a thread, stopped by a failpoint right after it listed the inbox;
     `swap` changes the inbox there; then the walk goes on."""
     marker = tmp_path / "listed"

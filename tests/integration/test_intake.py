@@ -12,6 +12,7 @@ import pytest
 
 from grassroots import intake
 from grassroots.config import DEMO_INBOX, paths
+from grassroots.intake import loading  # load_batch is looked up there
 from tests.conftest import REPO_ROOT, reset_intake
 
 pytestmark = pytest.mark.integration
@@ -183,7 +184,7 @@ def test_a_batch_the_database_refuses_is_loaded_in_halves(empty_warehouse, tmp_p
             raise psycopg.errors.SerializationFailure("simulated batch failure")
         return original(conn, parsed, result, run_id)
 
-    monkeypatch.setattr(intake, "load_batch", flaky)
+    monkeypatch.setattr(loading, "load_batch", flaky)
     files = {
         f"dv{i}.csv": _dv(100 + i).replace("06193", code)
         for i, code in enumerate(["06193", "06211"])
@@ -209,7 +210,7 @@ def test_a_batch_whose_server_went_away_fails_without_splitting(
             other.execute("select pg_terminate_backend(%s)", (conn.info.backend_pid,))
         return original(conn, parsed, result, run_id)
 
-    monkeypatch.setattr(intake, "load_batch", cut_off)
+    monkeypatch.setattr(loading, "load_batch", cut_off)
     files = {
         f"dv{i}.csv": _dv(100 + i).replace("06193", code)
         for i, code in enumerate(["06193", "06211"])
@@ -277,7 +278,7 @@ def test_each_batch_commits_on_its_own(empty_warehouse, tmp_path, monkeypatch):
     inbox.mkdir()
     for i, code in enumerate(["06193", "06211"]):
         (inbox / f"dv{i}.csv").write_text(_dv(100 + i).replace("06193", code), encoding="utf-8")
-    monkeypatch.setattr(intake, "load_batch", fail_second)
+    monkeypatch.setattr(loading, "load_batch", fail_second)
     with psycopg.connect(empty_warehouse.url()) as conn:
         intake.register(conn, intake.discover(inbox), paths().archive, "t")
         with pytest.raises(RuntimeError):

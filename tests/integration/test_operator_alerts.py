@@ -81,8 +81,7 @@ def test_a_failed_task_mails_the_operators_and_posts_to_slack(monkeypatch, smtp,
 
 
 def test_without_configuration_only_the_log_callback_runs(monkeypatch):
-    from grassroots.alerts import task_failure_alert
-    from grassroots.orchestration import failure_callbacks
+    from grassroots.orchestration import failure_callbacks, task_failure_alert
 
     monkeypatch.delenv("GRASSROOTS_OPERATOR_EMAILS", raising=False)
     monkeypatch.delenv("GRASSROOTS_SLACK_CONN_ID", raising=False)

@@ -128,11 +128,12 @@ def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:
     from grassroots.alerts import build_digests, send_digests
     from grassroots.data_docs import docs_link
     from grassroots.overdue import mark_overdue_listed
+    from grassroots.run_folders import digests_dir
 
     use_private_umask()
     with psycopg.connect(dsn) as conn:
         digests = build_digests(conn, run_id, docs_link=docs_link(run_id))
-    folder = paths().home / "digests" / "".join(c if c.isalnum() else "_" for c in run_id)
+    folder = digests_dir(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     for number, digest in enumerate(digests, start=1):
         (folder / f"{number:03d}.txt").write_text(

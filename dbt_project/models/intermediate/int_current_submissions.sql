@@ -1,5 +1,5 @@
 -- The current version of each submission: per form, unit and period, the file the
--- intake keeps loaded. The intake decides (grassroots.intake._supersede: the newest
+-- intake keeps loaded. The intake decides (grassroots.intake.supersession.supersede: the newest
 -- accepted receipt stays loaded, older ones become superseded, versions numbered by
 -- arrival), so this model reads that decision instead of ranking every receipt again
 -- each night; the unique key test below checks that one file per submission is loaded.

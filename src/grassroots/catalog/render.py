@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grassroots.catalog import render_docs
+from grassroots.catalog import render_docs, rules
 from grassroots.catalog.forms import load_forms
 from grassroots.catalog.indicators import CATALOG_DIR, load_indicators
 from grassroots.catalog.render_dbt import (
@@ -84,8 +84,17 @@ def targets(catalog_dir: Path = CATALOG_DIR) -> list[Target]:
             "docs/indicators.md",
             _between(DOC_MARKERS, render_docs.indicators_section(indicators, forms)),
         ),
+        Target("docs/rules.md", _rules_doc),
     ]
     return found
+
+
+def _rules_doc(current: str | None) -> str:
+    """docs/rules.md with the rule catalogue's table between its markers."""
+    if current is None or rules.TABLE_START not in current or rules.TABLE_END not in current:
+        raise RenderError(f"markers missing: {rules.TABLE_START!r} ... {rules.TABLE_END!r}")
+    head = current[: current.index(rules.TABLE_START) + len(rules.TABLE_START)]
+    return f"{head}\n{rules.render_table()}\n{current[current.index(rules.TABLE_END) :]}"
 
 
 def _read(path: Path) -> str | None:

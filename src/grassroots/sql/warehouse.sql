@@ -62,7 +62,7 @@ create index if not exists received_files_loaded_at on landing.received_files (l
 create index if not exists received_files_superseded_at
     on landing.received_files (superseded_at);
 
--- Locked by each intake batch while it numbers versions (intake._supersede): a table in
+-- Locked by each intake batch while it numbers versions (intake.supersession.supersede): a table in
 -- landing, which analysts cannot use, so no analyst session can take the lock away.
 create table if not exists landing.intake_lock (held boolean primary key default true check (held));
 comment on table landing.intake_lock is

@@ -11,11 +11,14 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from grassroots.catalog.rules import file_rule_ids
+
 if TYPE_CHECKING:
     from grassroots.synthetic.specs import Spec
 
-# The rule ids a generated file can be broken by (structure S*, content C*).
-FILE_RULES = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "C1", "C2", "C3", "C4", "C5")
+# The rule ids a generated file can be broken by (structure S*, content C*), in the
+# catalog's order (the order of the draws: a new rule changes the generated files).
+FILE_RULES = file_rule_ids()
 # Forms a rule can be injected into so that the file breaks that rule and no other.
 RULE_FORMS = {
     "S1": ("CB", "DV", "TC", "CT"),

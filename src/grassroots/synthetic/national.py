@@ -22,18 +22,16 @@ from pathlib import Path
 import pandas as pd
 
 from grassroots.registry import Registry
+from grassroots.synthetic.defaults import DEFAULT_PROVINCE, DEFAULT_SEED, SCALES
 from grassroots.synthetic.defects import FILE_RULES, RULE_FORMS, NotApplicable, inject
 from grassroots.synthetic.files import csv_bytes, utf16_bytes, xlsx_bytes
 from grassroots.synthetic.render import Renderer, Style
 from grassroots.synthetic.specs import (
-    DEFAULT_PROVINCE,
-    SCALES,
     Selection,
     Spec,
     year_specs,
 )
 from grassroots.synthetic.universe import (
-    DEFAULT_SEED,
     FIRST_YEAR,
     LAST_YEAR,
     REFORM_YEAR,

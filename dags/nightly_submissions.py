@@ -15,14 +15,98 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, Connection, Param, dag, task
-from airflow.sdk.exceptions import AirflowNotFoundException
+from airflow.sdk import Asset, Param, dag, task
 
-from grassroots.config import SMTP_CONN_ID
 from grassroots.intake_settings import parallel_batches
-from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group, warehouse_dsn
+from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group, smtp_settings, warehouse_dsn
 
 RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")
+
+
+# The tasks; the DAG below wires them.
+
+
+@task
+def discover(params=None) -> dict:
+    from grassroots.pipeline import discover_inbox
+
+    return discover_inbox(params.get("inbox"))
+
+
+@task
+def register(discovered: dict, run_id=None) -> dict:
+    from grassroots.pipeline import register_files
+
+    return register_files(warehouse_dsn(), discovered, run_id)
+
+
+@task
+def plan_batches(registered: dict) -> list[dict]:
+    from grassroots.pipeline import plan_intake
+
+    return plan_intake(warehouse_dsn())
+
+
+# One task per batch, for any worker; a retry (or a second attempt running at once)
+# loads only the batch's files still 'received' (intake.run_batch).
+@task(
+    max_active_tis_per_dagrun=parallel_batches(),
+    map_index_template="{{ batch_label }}",
+)
+def load_batch(batch: dict, run_id=None) -> dict:
+    from airflow.sdk import get_current_context
+
+    from grassroots.intake import Batch
+    from grassroots.pipeline import load_intake_batch
+
+    get_current_context()["batch_label"] = Batch.of(batch).label()
+    return load_intake_batch(warehouse_dsn(), batch, run_id)
+
+
+# No batch (an empty night) skips load_batch; the night goes on.
+@task(outlets=[RAW_SUBMISSIONS], trigger_rule="none_failed")
+def intake_summary(summaries=None) -> dict:
+    from grassroots.pipeline import sum_intake
+
+    return sum_intake(summaries)
+
+
+@task
+def cross_checks(loaded: dict, run_id=None) -> dict:
+    from grassroots.pipeline import cross_checks
+
+    return cross_checks(warehouse_dsn(), run_id)
+
+
+@task
+def data_docs(checked: dict, run_id=None) -> dict:
+    from grassroots.pipeline import build_data_docs
+
+    return build_data_docs(warehouse_dsn(), run_id)
+
+
+@task
+def quality_summary(run_id=None) -> dict:
+    from grassroots.pipeline import quality_summary
+
+    return quality_summary(warehouse_dsn(), run_id)
+
+
+# After the build (K1 reads its completeness mart) and the checks, but also when
+# one of them failed: staff get their digest every night.
+@task(trigger_rule="all_done")
+def send_digests(run_id=None) -> dict:
+    from grassroots.pipeline import send_quality_digests
+
+    return send_quality_digests(warehouse_dsn(), run_id, smtp_settings())
+
+
+# The digests run even when the build or the checks failed, so they are no longer
+# a failure's only downstream: this watcher (skipped on a good night) fails the run
+# whenever any task failed.
+@task(trigger_rule="one_failed", retries=1, retry_delay=timedelta(seconds=5))
+def night_failed() -> None:
+    raise RuntimeError("a task of the nightly run failed (digests were still sent)")
 
 
 @dag(
@@ -41,94 +125,6 @@ RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")
     doc_md=__doc__,
 )
 def nightly_submissions():
-    @task
-    def discover(params=None) -> dict:
-        from grassroots.pipeline import discover_inbox
-
-        return discover_inbox(params.get("inbox"))
-
-    @task
-    def register(discovered: dict, run_id=None) -> dict:
-        from grassroots.pipeline import register_files
-
-        return register_files(warehouse_dsn(), discovered, run_id)
-
-    @task
-    def plan_batches(registered: dict) -> list[dict]:
-        from grassroots.pipeline import plan_intake
-
-        return plan_intake(warehouse_dsn())
-
-    # One task per batch, for any worker; a retry (or a second attempt running at once)
-    # loads only the batch's files still 'received' (intake.run_batch).
-    @task(
-        max_active_tis_per_dagrun=parallel_batches(),
-        map_index_template="{{ batch_label }}",
-    )
-    def load_batch(batch: dict, run_id=None) -> dict:
-        from airflow.sdk import get_current_context
-
-        from grassroots.intake import Batch
-        from grassroots.pipeline import load_intake_batch
-
-        get_current_context()["batch_label"] = Batch.of(batch).label()
-        return load_intake_batch(warehouse_dsn(), batch, run_id)
-
-    # No batch (an empty night) skips load_batch; the night goes on.
-    @task(outlets=[RAW_SUBMISSIONS], trigger_rule="none_failed")
-    def intake_summary(summaries=None) -> dict:
-        from grassroots.pipeline import sum_intake
-
-        return sum_intake(summaries)
-
-    @task
-    def cross_checks(loaded: dict, run_id=None) -> dict:
-        from grassroots.pipeline import cross_checks
-
-        return cross_checks(warehouse_dsn(), run_id)
-
-    @task
-    def data_docs(checked: dict, run_id=None) -> dict:
-        from grassroots.pipeline import build_data_docs
-
-        return build_data_docs(warehouse_dsn(), run_id)
-
-    @task
-    def quality_summary(run_id=None) -> dict:
-        from grassroots.pipeline import quality_summary
-
-        return quality_summary(warehouse_dsn(), run_id)
-
-    # After the build (K1 reads its completeness mart) and the checks, but also when
-    # one of them failed: staff get their digest every night.
-    @task(trigger_rule="all_done")
-    def send_digests(run_id=None) -> dict:
-        from grassroots.alerts import SmtpSettings
-        from grassroots.pipeline import send_quality_digests
-
-        smtp = None
-        try:
-            conn = Connection.get(SMTP_CONN_ID)
-        except AirflowNotFoundException:  # no SMTP configured: digests are written to disk
-            conn = None
-        if conn is not None:
-            smtp = SmtpSettings(
-                host=conn.host,
-                port=conn.port or 25,
-                sender=conn.extra_dejson.get("from_email", "grassroots@localhost"),
-                user=conn.login or None,
-                password=conn.password or None,
-                starttls=bool(conn.extra_dejson.get("starttls", False)),
-            )
-        return send_quality_digests(warehouse_dsn(), run_id, smtp)
-
-    # The digests run even when the build or the checks failed, so they are no longer
-    # a failure's only downstream: this watcher (skipped on a good night) fails the run
-    # whenever any task failed.
-    @task(trigger_rule="one_failed", retries=1, retry_delay=timedelta(seconds=5))
-    def night_failed() -> None:
-        raise RuntimeError("a task of the nightly run failed (digests were still sent)")
-
     batches = load_batch.expand(batch=plan_batches(register(discover())))
     loaded = intake_summary(batches)
     checked = cross_checks(loaded)

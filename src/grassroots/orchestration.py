@@ -62,6 +62,28 @@ def task_failure_alert(context) -> None:
     alert(context)
 
 
+def smtp_settings():
+    """The staff digests' SMTP server from Airflow's connection grassroots_smtp
+    (AIRFLOW_CONN_GRASSROOTS_SMTP), or None: the digests are then only written to disk."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from grassroots.alerts import SmtpSettings
+
+    try:
+        conn = Connection.get(SMTP_CONN_ID)
+    except AirflowNotFoundException:
+        return None
+    return SmtpSettings(
+        host=conn.host,
+        port=conn.port or 25,
+        sender=conn.extra_dejson.get("from_email", "grassroots@localhost"),
+        user=conn.login or None,
+        password=conn.password or None,
+        starttls=bool(conn.extra_dejson.get("starttls", False)),
+    )
+
+
 def failure_callbacks() -> list:
     """Log every failure; tell operators too, through Airflow's notifiers, when configured:
     mail when GRASSROOTS_OPERATOR_EMAILS is set (connection grassroots_smtp), Slack when

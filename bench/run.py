@@ -1,5 +1,8 @@
 """Intake benchmark: generated submissions -> warehouse, stage by stage, next to a floor.
 
+Longer than 400 lines: one script run from a clean clone (`make bench`), read top to
+bottom as its stages run; the floor sits beside the stages it is the floor of.
+
 Scenarios (each on the bench's own state folder, $GRASSROOTS_HOME or .state/bench, never
 the demo's):
   year     one year (default 2024) into an EMPTY warehouse, --year-runs times (default 3:
@@ -380,7 +383,7 @@ def night_inbox(out: Path, args, files: int) -> Path:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="national", choices=["demo", "province", "national"])
     parser.add_argument("--years", default="2024", help="the single-load scenario's years")
@@ -423,7 +426,65 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--batch-size", type=int, default=None, help="intake batch size (default: the intake's)"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def prepare(name: str, years: str, args) -> Path:
+    """A fresh generated inbox for a scenario (generation is not timed)."""
+    inbox = args.work / name / "inbox"
+    shutil.rmtree(inbox.parent, ignore_errors=True)
+    summary = generate(
+        inbox,
+        scale=args.scale,
+        years=parse_years(years),
+        error_rate=args.error_rate,
+        seed=args.seed,
+        province=args.province,
+    )
+    print(
+        f"generated {name}: {summary.files} files, {summary.rows} rows "
+        f"in {summary.seconds:.1f} s (not timed)",
+        flush=True,
+    )
+    return inbox
+
+
+def year_scenarios(args, results: list[dict]) -> None:
+    """The year scenario --year-runs times, each into an empty warehouse; the median ratio."""
+    runs = max(1, args.year_runs)
+    for run in range(1, runs + 1):
+        inbox = prepare("year", args.years, args)
+        name = f"year {args.years}" + (f" (run {run}/{runs})" if runs > 1 else "")
+        # dbt once, on the last run: the earlier runs measure the intake only.
+        skip_dbt = args.skip_dbt or run < runs
+        results.append(
+            scenario(name, inbox, empty_warehouse(), args, fresh=True, skip_dbt=skip_dbt)
+        )
+    year_results = results[-runs:]
+    ratios = sorted(r["ratio_intake_to_floor"] for r in year_results)
+    print(
+        f"\nyear {args.years}, intake / floor over {runs} run(s): "
+        + ", ".join(f"x{r['ratio_intake_to_floor']:.1f}" for r in year_results)
+        + f"; median x{statistics.median(ratios):.1f}",
+        flush=True,
+    )
+
+
+def write_results(args, results: list[dict], gx_import: float) -> None:
+    out = BENCH_DIR / "results" / f"{args.stamp}.json"
+    meta = {
+        "scale": args.scale,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "gx_import_seconds": gx_import,
+        "load_average_at_end": os.getloadavg(),
+    }
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2), encoding="utf-8")
+    print(f"\nresults: {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     args.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (BENCH_DIR / "results").mkdir(exist_ok=True)
     warehouse_url()  # warehouse + dbt manifest once
@@ -436,48 +497,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Great Expectations import (once per process): {gx_import:.1f} s", flush=True)
     results = []
 
-    def prepare(name: str, years: str) -> Path:
-        inbox = args.work / name / "inbox"
-        shutil.rmtree(inbox.parent, ignore_errors=True)
-        summary = generate(
-            inbox,
-            scale=args.scale,
-            years=parse_years(years),
-            error_rate=args.error_rate,
-            seed=args.seed,
-            province=args.province,
-        )
-        print(
-            f"generated {name}: {summary.files} files, {summary.rows} rows "
-            f"in {summary.seconds:.1f} s (not timed)",
-            flush=True,
-        )
-        return inbox
-
     if args.night_only:
         with psycopg.connect(paths_url()) as conn:
             base_files = conn.execute("select count(*) from landing.received_files").fetchone()[0]
     else:
-        runs = max(1, args.year_runs)
-        for run in range(1, runs + 1):
-            inbox = prepare("year", args.years)
-            name = f"year {args.years}" + (f" (run {run}/{runs})" if runs > 1 else "")
-            # dbt once, on the last run: the earlier runs measure the intake only.
-            skip_dbt = args.skip_dbt or run < runs
-            results.append(
-                scenario(name, inbox, empty_warehouse(), args, fresh=True, skip_dbt=skip_dbt)
-            )
-        year_results = results[-runs:]
-        ratios = sorted(r["ratio_intake_to_floor"] for r in year_results)
-        print(
-            f"\nyear {args.years}, intake / floor over {runs} run(s): "
-            + ", ".join(f"x{r['ratio_intake_to_floor']:.1f}" for r in year_results)
-            + f"; median x{statistics.median(ratios):.1f}",
-            flush=True,
-        )
+        year_scenarios(args, results)
         base_files = results[-1]["files"]
     if not args.skip_history and not args.night_only:
-        inbox = prepare("history", args.history)
+        inbox = prepare("history", args.history, args)
         results.append(
             scenario(f"history {args.history}", inbox, empty_warehouse(), args, fresh=True)
         )
@@ -489,16 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(scenario(name, inbox, paths_url(), args, fresh=False, idle_dbt=True))
         results[-1]["warehouse_files_before"] = base_files
 
-    out = BENCH_DIR / "results" / f"{args.stamp}.json"
-    meta = {
-        "scale": args.scale,
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "gx_import_seconds": gx_import,
-        "load_average_at_end": os.getloadavg(),
-    }
-    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2), encoding="utf-8")
-    print(f"\nresults: {out}")
+    write_results(args, results, gx_import)
     return 0
 
 

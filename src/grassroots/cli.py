@@ -207,6 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grassroots", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    _add_warehouse_commands(commands)
+    _add_server_commands(commands)
+    _add_run_commands(commands)
+    add_data_commands(commands)
+    return parser
+
+
+def _add_warehouse_commands(commands) -> None:
+    """warehouse, setup, deploy-init."""
     warehouse = commands.add_parser("warehouse", help="the warehouse's PostgreSQL")
     warehouse.add_argument("action", choices=["start", "stop", "status", "url"])
     warehouse.add_argument("--role", choices=["loader", "analyst"], default="loader")
@@ -222,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
         "deploy-init", help="a container deployment's init step (docker/): setup + admin login"
     ).set_defaults(handler=_deploy_init)
 
+
+def _add_server_commands(commands) -> None:
+    """serve and worker: Airflow kept running."""
     from grassroots.serve import DEFAULT_HOST, DEFAULT_PORT
 
     serve = commands.add_parser(
@@ -280,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(handler=_worker)
 
+
+def _add_run_commands(commands) -> None:
+    """run, indicators, demo and the airflow/dbt passthroughs."""
     run = commands.add_parser("run", help="trigger one run of the nightly DAG now")
     run.add_argument(
         "--dag",
@@ -305,9 +320,6 @@ def build_parser() -> argparse.ArgumentParser:
         passthrough = commands.add_parser(tool, help=f"run {tool} with the project's environment")
         passthrough.add_argument("rest", nargs=argparse.REMAINDER)
         passthrough.set_defaults(handler=_passthrough(tool))
-
-    add_data_commands(commands)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -154,33 +154,16 @@ villages as (
         )
 ),
 
+-- By name: villages lists its components in another order.
+{%- set rolled_up_columns = ['geography', 'unit_level', 'unit_code', 'year', 'source_form']
+    + components
+    + ['units_expected', 'units_reported', 'is_estimate', 'rating_scale_mapped', 'unit_name'] %}
+
 all_rolled_up as (
-    select
-        geography,
-        unit_level,
-        unit_code,
-        year,
-        source_form,
-        {% for c in components %}{{ c }},
-        {% endfor %}units_expected,
-        units_reported,
-        is_estimate,
-        rating_scale_mapped,
-        unit_name
+    select {{ rolled_up_columns | join(', ') }}
     from rolled_up
     union all
-    select
-        geography,
-        unit_level,
-        unit_code,
-        year,
-        source_form,
-        {% for c in components %}{{ c }},
-        {% endfor %}units_expected,
-        units_reported,
-        is_estimate,
-        rating_scale_mapped,
-        unit_name
+    select {{ rolled_up_columns | join(', ') }}
     from villages
 ),
 

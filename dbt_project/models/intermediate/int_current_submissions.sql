@@ -10,8 +10,6 @@
 -- reads every receipt.
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['form_code', 'unit_code', 'period'],
         indexes=[
             {'columns': ['form_code', 'unit_code', 'period'], 'unique': true},

@@ -4,8 +4,6 @@
 -- Incremental by year, as int_unit_years: a run adds only the years it does not hold.
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='report_year',
         indexes=[
             {'columns': ['report_year']},

@@ -8,8 +8,6 @@
 -- depends_on: {{ ref('stg_received_files') }}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='year',
         indexes=[
             {'columns': ['year']},

@@ -8,8 +8,6 @@
 -- Incremental by year, as int_unit_years: a run adds only the years it does not hold.
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='year',
         indexes=[
             {'columns': ['year']},

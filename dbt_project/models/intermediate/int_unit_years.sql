@@ -8,8 +8,6 @@
 -- in_years_not_built).
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='year',
         indexes=[
             {'columns': ['year']},

@@ -9,7 +9,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='year',
         indexes=[
             {'columns': ['year']},
@@ -23,97 +22,27 @@
     )
 }}
 
+{%- set build = build_years() %}
+
 with
 
 components as (
     select * from {{ ref('int_indicator_components') }}
-    where has_reported and {{ in_build_years('year') }}
+    where has_reported and {{ in_build_years('year', years=build) }}
 ),
 
 lineage as (
     select * from {{ ref('int_unit_lineage') }}
 ),
 
-as_reported as (
-    select
-        'as_reported' as geography,
-        levels.unit_level,
-        levels.unit_code,
-        components.year,
-        components.source_form,
-        components.file_id,
-        components.reporting_unit_code,
-        cast(1 as numeric) as weight
-    from components
-    cross join
-        lateral (
-            values
-            (
-                'commune',
-                case
-                    when components.source_form in ('CB', 'DV')
-                        then components.commune_code
-                end
-            ),
-            ('district', components.district_code),
-            ('province', components.province_code),
-            ('nation', 'VN')
-        ) as levels (unit_level, unit_code)
-    where levels.unit_code is not null
-),
-
-current_communes as (
-    select
-        'current' as geography,
-        'commune' as unit_level,
-        lineage.current_commune_code as unit_code,
-        components.year,
-        components.source_form,
-        components.file_id,
-        components.reporting_unit_code,
-        lineage.weight
-    from components
-    inner join lineage
-        on
-            components.year = lineage.year
-            and components.reporting_unit_level = lineage.unit_level
-            and components.reporting_unit_code = lineage.unit_code
-    where
-        components.source_form in ('CB', 'DV')
-        and lineage.current_commune_code is not null
-),
-
-current_higher as (
-    select distinct
-        'current' as geography,
-        levels.unit_level,
-        levels.unit_code,
-        components.year,
-        components.source_form,
-        components.file_id,
-        components.reporting_unit_code,
-        cast(1 as numeric) as weight
-    from components
-    inner join lineage
-        on
-            components.year = lineage.year
-            and components.reporting_unit_level = lineage.unit_level
-            and components.reporting_unit_code = lineage.unit_code
-    cross join
-        lateral (
-            values
-            ('province', lineage.current_province_code),
-            ('nation', 'VN')
-        ) as levels (unit_level, unit_code)
-    where levels.unit_code is not null
-),
-
+-- Every unit each component counts in (macros/indicator_geographies.sql), as in
+-- fct_indicator_values.
 all_links as (
-    select * from as_reported
-    union all
-    select * from current_communes
-    union all
-    select * from current_higher
+    {{ indicator_geographies(
+        ['year', 'source_form', 'file_id', 'reporting_unit_code'],
+        lineage_years=in_build_years('lineage.year', years=build),
+        distinct_higher=true,
+    ) }}
 )
 
 select

@@ -22,7 +22,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='build_partition',
         indexes=[
             {'columns': ['build_partition']},
@@ -93,108 +92,16 @@ changed_current_communes as (
         and {{ in_build_years('lineage.year', before=2, after=2, years=build) }}
 ),
 
-current_provinces as (
-    select distinct
-        year,
-        unit_level,
-        unit_code,
-        current_province_code
-    from lineage
-),
-
 atoms as (
-    -- As reported: each reporting unit counts once at every level above it.
-    select
-        'as_reported' as geography,
-        levels.unit_level,
-        levels.unit_code,
-        components.year,
-        components.source_form,
-        components.is_expected,
-        components.has_reported,
-        components.rating_scale_mapped,
-        {% for c in components %}components.{{ c }},
-        {% endfor %}cast(1 as numeric) as weight,
-        true as is_whole
-    from components
-    cross join
-        lateral (
-            values
-            (
-                'commune',
-                case
-                    when
-                        components.source_form in ('CB', 'DV')
-                        and components.is_rebuilt_commune
-                        then components.commune_code
-                end
-            ),
-            ('district', components.district_code),
-            ('province', components.province_code),
-            ('nation', 'VN')
-        ) as levels (unit_level, unit_code)
-    where levels.unit_code is not null
-
-    union all
-
-    -- Current boundaries, commune level: through the crosswalk, split by its weight.
-    select
-        'current' as geography,
-        'commune' as unit_level,
-        lineage.current_commune_code as unit_code,
-        components.year,
-        components.source_form,
-        components.is_expected,
-        components.has_reported,
-        components.rating_scale_mapped,
-        {% for c in components %}components.{{ c }},
-        {% endfor %}lineage.weight,
-        lineage.is_whole
-    from components
-    inner join lineage
-        on
-            components.year = lineage.year
-            and components.reporting_unit_level = lineage.unit_level
-            and components.reporting_unit_code = lineage.unit_code
-    where
-        components.source_form in ('CB', 'DV')
-        and lineage.current_commune_code is not null
-        and (
-            {{ all_communes }}
-            or lineage.current_commune_code in (
-                select changed_current_communes.current_commune_code
-                from changed_current_communes
-            )
-        )
-
-    union all
-
-    -- Current boundaries, province and nation: provinces merged whole, no weights.
-    select
-        'current' as geography,
-        levels.unit_level,
-        levels.unit_code,
-        components.year,
-        components.source_form,
-        components.is_expected,
-        components.has_reported,
-        components.rating_scale_mapped,
-        {% for c in components %}components.{{ c }},
-        {% endfor %}cast(1 as numeric) as weight,
-        true as is_whole
-    from components
-    inner join current_provinces
-        on
-            components.year = current_provinces.year
-            and components.reporting_unit_level = current_provinces.unit_level
-            and components.reporting_unit_code = current_provinces.unit_code
-    cross join
-        lateral (
-            values
-            ('province', current_provinces.current_province_code),
-            ('nation', 'VN')
-        ) as levels (unit_level, unit_code)
-    where levels.unit_code is not null
+    {{ indicator_geographies(
+        ['year', 'source_form', 'is_expected', 'has_reported', 'rating_scale_mapped']
+        + components,
+        rebuilt_commune='components.is_rebuilt_commune',
+        current_communes=all_communes ~ ' or lineage.current_commune_code in ('
+        ~ 'select changed_current_communes.current_commune_code'
+        ~ ' from changed_current_communes)',
+        lineage_years=in_build_years('lineage.year', before=2, after=2, years=build),
+    ) }}
 ),
 
 rolled_up as (
@@ -247,33 +154,16 @@ villages as (
         )
 ),
 
+-- By name: villages lists its components in another order.
+{%- set rolled_up_columns = ['geography', 'unit_level', 'unit_code', 'year', 'source_form']
+    + components
+    + ['units_expected', 'units_reported', 'is_estimate', 'rating_scale_mapped', 'unit_name'] %}
+
 all_rolled_up as (
-    select
-        geography,
-        unit_level,
-        unit_code,
-        year,
-        source_form,
-        {% for c in components %}{{ c }},
-        {% endfor %}units_expected,
-        units_reported,
-        is_estimate,
-        rating_scale_mapped,
-        unit_name
+    select {{ rolled_up_columns | join(', ') }}
     from rolled_up
     union all
-    select
-        geography,
-        unit_level,
-        unit_code,
-        year,
-        source_form,
-        {% for c in components %}{{ c }},
-        {% endfor %}units_expected,
-        units_reported,
-        is_estimate,
-        rating_scale_mapped,
-        unit_name
+    select {{ rolled_up_columns | join(', ') }}
     from villages
 ),
 

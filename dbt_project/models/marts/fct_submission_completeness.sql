@@ -15,7 +15,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='report_year',
         indexes=[
             {'columns': ['report_year']},

@@ -7,7 +7,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='file_id',
         indexes=[
             {'columns': ['file_id'], 'unique': True},

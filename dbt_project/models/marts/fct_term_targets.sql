@@ -7,7 +7,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['unit_code', 'congress_term'],
         indexes=[
             {'columns': ['congress_term', 'unit_code']},

@@ -18,7 +18,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='congress_term',
         indexes=[
             {'columns': ['congress_term']},

@@ -1,0 +1,5 @@
+-- Form DV rows of current submission versions.
+-- Incremental: delete+insert of the reporting years whose submissions changed since
+-- the last build (macros/incremental_years.sql); a full refresh rebuilds every year.
+-- depends_on: {{ ref('stg_received_files') }}
+{{ current_version('DV') }}

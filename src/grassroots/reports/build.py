@@ -58,8 +58,9 @@ class Builder:
         digests = out / DIGESTS
         self.old = json.loads(digests.read_text()) if digests.exists() else {}
         self.digests: dict[str, str] = {}
-        as_of = max((r["as_of_date"] for r in site.data.completeness if r["as_of_date"]),
-                    default=None)
+        as_of = max(
+            (r["as_of_date"] for r in site.data.completeness if r["as_of_date"]), default=None
+        )
         self.as_of = fmt.day(as_of)
 
     def workbook(self, relative: str, content: str, make) -> None:
@@ -80,12 +81,13 @@ class Builder:
         if key.level == "province":
             workbook = key.path.removesuffix(".html") + "-toan-tinh.xlsx"
             rows = self.province_rows(key)
-            self.workbook(workbook, json.dumps(rows, default=str),
-                          lambda: xlsx.province_workbook(rows))
+            self.workbook(
+                workbook, json.dumps(rows, default=str), lambda: xlsx.province_workbook(rows)
+            )
         html = pages.render(
-            self.env, page,
-            {"as_of": self.as_of,
-             "province_workbook": workbook and workbook.rsplit("/", 1)[-1]},
+            self.env,
+            page,
+            {"as_of": self.as_of, "province_workbook": workbook and workbook.rsplit("/", 1)[-1]},
         )
         stem = key.path.removesuffix(".html")
         written = write_if_changed(self.out / key.path, html.encode())
@@ -98,8 +100,10 @@ class Builder:
         inside = self.site.descendants(key)
         names = {c: i["name_vi"] for c, i in self.site.indicators.items()}
         rows = [
-            r for r in self.site.data.values
-            if r["geography"] == key.geography and r["unit_level"] != "nation"
+            r
+            for r in self.site.data.values
+            if r["geography"] == key.geography
+            and r["unit_level"] != "nation"
             and r["unit_code"] in inside
         ]
         return xlsx.province_rows(rows, names)

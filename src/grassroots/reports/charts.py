@@ -70,11 +70,20 @@ def _axes(years: list[int], low: float, high: float, decimals: int | None) -> tu
     return parts, x, y
 
 
+def _empty(title: str) -> str:
+    """A frame saying there is no figure: the chart's place stays visible when printed."""
+    frame = (
+        f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}"'
+        f' height="{HEIGHT - TOP - BOTTOM}" fill="none" stroke="{GRID}" stroke-dasharray="4 4"/>'
+    )
+    return _svg(title, [frame, _text(WIDTH / 2, HEIGHT / 2, "Chưa có số liệu")])
+
+
 def line_chart(title: str, points: list[dict], kind: str) -> str:
     """points: year, value, is_estimate; a missing value breaks the line."""
     known = [p for p in points if p["value"] is not None]
     if not known:
-        return _svg(title, [_text(WIDTH / 2, HEIGHT / 2, "Chưa có số liệu")])
+        return _empty(title)
     values = [p["value"] for p in known]
     low, high = min(0.0, min(values)), max(values)
     if high == low:
@@ -82,7 +91,7 @@ def line_chart(title: str, points: list[dict], kind: str) -> str:
     decimals = 1 if kind == "percent" or high - low < 5 else 0
     parts, x, y = _axes([p["year"] for p in points], low, high, decimals)
     segment: list[str] = []
-    for point in points + [{"value": None}]:
+    for point in [*points, {"value": None}]:
         if point["value"] is None:
             if segment:
                 parts.append(
@@ -105,7 +114,7 @@ def line_chart(title: str, points: list[dict], kind: str) -> str:
 def stacked_bars(title: str, rows: list[dict]) -> str:
     """rows: year and a count per rating (RATING_COLOURS); bars show shares of 100 %."""
     if not rows:
-        return _svg(title, [_text(WIDTH / 2, HEIGHT / 2, "Chưa có số liệu")])
+        return _empty(title)
     years = [r["year"] for r in rows]
     parts, x, y = _axes(years, 0.0, 100.0, 0)
     bar = max(6.0, min(40.0, (WIDTH - LEFT - RIGHT) / len(rows) * 0.6))

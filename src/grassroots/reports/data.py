@@ -4,7 +4,7 @@ Nationally the site has about 800 pages; a query per page would hold the analyst
 connection for minutes, so every page is cut from these few result sets in memory.
 History is read for the nation, provinces and districts; communes (about 10,000, the
 rows of the ranked tables on district and post-reform province pages) only for the
-latest closed year and the year before.
+years a page ranks them in.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from marts.fct_submission_completeness
 order by report_year, scope_level, scope_code, form_code
 """
 
+# Communes: the latest closed year, the year before, and the last year of every
+# district (a district abolished earlier ranks its communes of that year).
 VALUES_SQL = """
 select geography, unit_level, unit_code, unit_key, unit_name, year, indicator_code,
        numerator, denominator, value, units_expected, units_reported,
@@ -46,7 +48,11 @@ select geography, unit_level, unit_code, unit_key, unit_name, year, indicator_co
 from marts.fct_indicator_values
 where year <= %(latest)s
   and (unit_level in ('nation', 'province', 'district')
-       or (unit_level = 'commune' and year >= %(latest)s - 1))
+       or (unit_level = 'commune'
+           and (year >= %(latest)s - 1
+                or year in (select max(year) from marts.fct_indicator_values
+                            where unit_level = 'district' and year <= %(latest)s
+                            group by unit_code))))
 order by geography, unit_level, unit_code, indicator_code, year
 """
 
@@ -95,7 +101,7 @@ def _rows(conn: psycopg.Connection, sql: str, params: dict | None = None) -> lis
         return [_plain(row) for row in cursor.execute(sql, params)]
 
 
-def latest_closed_year(completeness: list[dict], today: date | None = None) -> int | None:
+def latest_closed_year(completeness: list[dict]) -> int | None:
     """The latest reporting year whose submission deadline has passed."""
     closed = [row["report_year"] for row in completeness if row["is_deadline_passed"]]
     if closed:

@@ -57,8 +57,11 @@ def page_charts(page: dict) -> dict:
         charts.stacked_bars(f"Xếp loại tổ chức cơ sở đảng – {page['name']}", page["ratings"])
     )
     targets = [
-        Markup(charts.progress_bar(f"{t['name']}: {fmt.number(t['progress_pct'], 1)} %",
-                                   t["progress_pct"]))
+        Markup(
+            charts.progress_bar(
+                f"{t['name']}: {fmt.number(t['progress_pct'], 1)} %", t["progress_pct"]
+            )
+        )
         for t in page["targets"]
     ]
     return {"series": series, "ratings": ratings, "targets": targets}

@@ -51,8 +51,8 @@ def completeness_rows(site: Site, key: PageKey, year: int) -> list[dict]:
     sums its provinces' scopes per form); overdue units with their names."""
     if key.geography != "as_reported":
         return []
-    rows = [r for r in site.data.completeness if r["report_year"] == year]
-    names = {u["unit_code"]: u["unit_name"] for u in site.data.units}
+    rows = site.completeness_by_year.get(year, [])
+    names = site.unit_names
     if key.level == "nation":
         return _national_completeness(rows)
     inside = site.descendants(key)
@@ -136,7 +136,8 @@ def targets_for(site: Site, key: PageKey, year: int) -> list[dict]:
     rows = [
         t
         for t in site.data.targets
-        if t["geography"] == key.geography and t["unit_code"] == key.code
+        if t["geography"] == key.geography
+        and t["unit_code"] == key.code
         and t["unit_level"] == level
     ]
     terms = sorted({t["congress_term"] for t in rows if t["term_start_year"] <= year})

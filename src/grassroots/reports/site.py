@@ -86,10 +86,12 @@ class Site:
             self.series[key][row["indicator_code"]].append(row)
             self.by_year[(row["geography"], row["unit_level"], row["year"])].append(row)
             if unit := self.units.get(row["unit_key"]):
-                self.below[
-                    (row["geography"], row["unit_level"], row["year"])
-                    + (unit["parent_level"], unit["parent_code"])
-                ].append(row)
+                place = (row["geography"], row["unit_level"], row["year"])
+                self.below[(*place, unit["parent_level"], unit["parent_code"])].append(row)
+        self.unit_names = {unit["unit_code"]: unit["unit_name"] for unit in data.units}
+        self.completeness_by_year: dict[int, list[dict]] = defaultdict(list)
+        for row in data.completeness:
+            self.completeness_by_year[row["report_year"]].append(row)
         self.tree: dict[tuple, set] = defaultdict(set)  # (level, code) -> units under it
         for unit in data.units:
             if unit["parent_code"]:
@@ -156,8 +158,9 @@ class Site:
         series = self._series(key)
         row = self._row_in(key, year)
         parent = self.parent(key, year)
-        other = PageKey("current" if key.geography == "as_reported" else "as_reported",
-                        key.level, key.code)
+        other = PageKey(
+            "current" if key.geography == "as_reported" else "as_reported", key.level, key.code
+        )
         return {
             "path": key.path,
             "geography": key.geography,
@@ -219,8 +222,11 @@ class Site:
                 unit["is_estimate"] = row["is_estimate"]
         ordered = sorted(
             units.values(),
-            key=lambda u: (u["values"].get(SORT_INDICATOR) is None,
-                           -(u["values"].get(SORT_INDICATOR) or 0), u["code"]),
+            key=lambda u: (
+                u["values"].get(SORT_INDICATOR) is None,
+                -(u["values"].get(SORT_INDICATOR) or 0),
+                u["code"],
+            ),
         )
         for rank, unit in enumerate(ordered, start=1):
             unit["rank"] = rank

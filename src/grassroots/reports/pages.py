@@ -59,7 +59,8 @@ def page_charts(page: dict) -> dict:
     targets = [
         Markup(
             charts.progress_bar(
-                f"{t['name']}: {fmt.number(t['progress_pct'], 1)} %", t["progress_pct"]
+                f"{t['unit_name']} – {t['name']}: {fmt.number(t['progress_pct'], 1)} %",
+                t["progress_pct"],
             )
         )
         for t in page["targets"]

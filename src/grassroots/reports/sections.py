@@ -130,23 +130,26 @@ def findings_for(site: Site, key: PageKey) -> dict:
     return {"total": len(rows), "run_id": run_id, "rows": rows}
 
 
-def targets_for(site: Site, key: PageKey, year: int) -> list[dict]:
-    """Congress-term targets of the unit for the term of the page's year (else its latest)."""
-    level = "province" if key.level == "province" else key.level
+def targets_for(site: Site, key: PageKey, year: int, below: set[str]) -> list[dict]:
+    """Congress-term targets of the unit and of the units ranked below it, for the term
+    of the page's year (the latest term started by then)."""
+    codes = below | {key.code}
     rows = [
         t
         for t in site.data.targets
         if t["geography"] == key.geography
-        and t["unit_code"] == key.code
-        and t["unit_level"] == level
+        and t["unit_code"] in codes
+        and t["term_start_year"] <= year
     ]
-    terms = sorted({t["congress_term"] for t in rows if t["term_start_year"] <= year})
+    terms = sorted({t["congress_term"] for t in rows})
     if not terms:
         return []
     names = {code: row["name_vi"] for code, row in site.indicators.items()}
     kinds = {code: row["value_kind"] for code, row in site.indicators.items()}
     return [
         {
+            "unit_code": t["unit_code"],
+            "unit_name": site.unit_names.get(t["unit_code"], t["unit_code"]),
             "congress_term": t["congress_term"],
             "indicator_code": t["indicator_code"],
             "name": names.get(t["indicator_code"], t["indicator_code"]),

@@ -158,6 +158,7 @@ class Site:
         series = self._series(key)
         row = self._row_in(key, year)
         parent = self.parent(key, year)
+        ranking = self._ranking(key, year)
         other = PageKey(
             "current" if key.geography == "as_reported" else "as_reported", key.level, key.code
         )
@@ -178,10 +179,10 @@ class Site:
             "indicator_kinds": {c: i["value_kind"] for c, i in self.indicators.items()},
             "series": {code: _series_rows(rows) for code, rows in self._ordered(series)},
             "ratings": ratings(series),
-            "ranking": self._ranking(key, year),
+            "ranking": ranking,
             "completeness": completeness_rows(self, key, year),
             "findings": findings_for(self, key),
-            "targets": targets_for(self, key, year),
+            "targets": targets_for(self, key, year, {u["code"] for u in ranking["rows"]}),
         }
 
     def _link(self, key: PageKey, target: PageKey | None) -> dict | None:

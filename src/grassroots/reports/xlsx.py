@@ -99,6 +99,8 @@ def page_workbook(page: dict) -> Workbook:
             "Chỉ tiêu nhiệm kỳ",
             [
                 "Nhiệm kỳ",
+                "Mã đơn vị",
+                "Đơn vị",
                 "Chỉ tiêu",
                 "Mã chỉ tiêu",
                 "Cách tính",
@@ -113,6 +115,8 @@ def page_workbook(page: dict) -> Workbook:
             [
                 [
                     t["congress_term"],
+                    t["unit_code"],
+                    t["unit_name"],
                     t["name"],
                     t["indicator_code"],
                     t["basis"],

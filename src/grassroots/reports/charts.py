@@ -130,7 +130,17 @@ def stacked_bars(title: str, rows: list[dict]) -> str:
                 f"<title>{escape(label)}</title></rect>"
             )
             bottom = top
-    return _svg(title, parts)
+    return _svg(title, parts + _legend(), WIDTH, HEIGHT + 20)
+
+
+def _legend() -> list[str]:
+    """The ratings' colours under the bars, so a printed chart reads without its table."""
+    parts, x = [], float(LEFT)
+    for rating, colour in RATING_COLOURS.items():
+        parts.append(f'<rect x="{x:.1f}" y="{HEIGHT + 4}" width="10" height="10" fill="{colour}"/>')
+        parts.append(_text(x + 14, HEIGHT + 13, RATING_LABELS[rating], "start"))
+        x += 30 + 7 * len(RATING_LABELS[rating])
+    return parts
 
 
 def progress_bar(title: str, progress_pct: float | None, width: int = 320) -> str:

@@ -179,6 +179,16 @@ def _indicators(args) -> int:
     return print_indicators(level=args.level)
 
 
+def _report(args) -> int:
+    from grassroots.reports.build import build
+    from grassroots.warehouse import Warehouse
+
+    out = args.out or paths().home / "reports"
+    summary = build(out, Warehouse().url(ANALYST_ROLE), say=_say)
+    print(f"report site in {out}: {summary.line()}")
+    return 0
+
+
 def _demo(args) -> int:
     from grassroots.report import print_demo_report
 
@@ -311,6 +321,12 @@ def _add_run_commands(commands) -> None:
         "--level", default="district", choices=["commune", "district", "province"]
     )
     indicators.set_defaults(handler=_indicators)
+
+    report = commands.add_parser(
+        "report", help="build the static report site (Vietnamese pages, Excel) from the marts"
+    )
+    report.add_argument("--out", type=Path, help="folder (default: $GRASSROOTS_HOME/reports)")
+    report.set_defaults(handler=_report)
 
     commands.add_parser("demo", help="run the nightly DAG on the sample submissions").set_defaults(
         handler=_demo

@@ -72,6 +72,26 @@ def reset_intake(wh) -> None:
             shutil.rmtree(folder)
 
 
+def load_demo(wh, tmp: Path, run_id: str, dbt_args: list[str]) -> None:
+    """The demo inbox through the real intake into an emptied warehouse, then
+    `dbt build --full-refresh` with dbt_args (what to exclude, extra flags)."""
+    import psycopg
+
+    from grassroots import intake
+    from grassroots.config import DBT_PROJECT_DIR, paths
+    from grassroots.runtime import run_tool, runtime_env
+
+    reset_intake(wh)
+    inbox = tmp / "inbox"
+    shutil.copytree(REPO_ROOT / "seeds" / "demo_inbox", inbox)
+    with psycopg.connect(wh.url(), autocommit=True) as conn:
+        intake.register(conn, intake.discover(inbox), paths().archive, run_id)
+        assert intake.process_pending(conn, paths().quarantine, run_id).loaded > 200
+    command = ["dbt", "build", "--full-refresh", *dbt_args]
+    command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    assert run_tool(command, runtime_env(wh), cwd=DBT_PROJECT_DIR) == 0
+
+
 @pytest.fixture
 def empty_warehouse(warehouse):
     reset_intake(warehouse)

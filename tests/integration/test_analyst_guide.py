@@ -7,14 +7,11 @@ without error and return rows (the guide's questions all have answers in the dem
 from __future__ import annotations
 
 import re
-import shutil
 
 import psycopg
 import pytest
 
-from grassroots import intake
-from grassroots.config import ANALYST_ROLE, DBT_PROJECT_DIR, REPO_ROOT, paths
-from grassroots.runtime import run_tool, runtime_env
+from grassroots.config import ANALYST_ROLE, REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -28,18 +25,9 @@ def test_the_guide_has_at_least_ten_questions():
 
 @pytest.fixture(scope="module")
 def analyst(warehouse, tmp_path_factory):
-    from tests.conftest import reset_intake
+    from tests.conftest import load_demo
 
-    reset_intake(warehouse)
-    tmp = tmp_path_factory.mktemp("guide")
-    inbox = tmp / "inbox"
-    shutil.copytree(REPO_ROOT / "seeds" / "demo_inbox", inbox)
-    with psycopg.connect(warehouse.url(), autocommit=True) as conn:
-        intake.register(conn, intake.discover(inbox), paths().archive, "guide")
-        assert intake.process_pending(conn, paths().quarantine, "guide").loaded > 200
-    command = ["dbt", "build", "--full-refresh", "--exclude", "test_type:data"]
-    command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
-    assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
+    load_demo(warehouse, tmp_path_factory.mktemp("guide"), "guide", ["--exclude", "test_type:data"])
     conn = psycopg.connect(warehouse.url(ANALYST_ROLE), autocommit=True)
     yield conn
     conn.close()

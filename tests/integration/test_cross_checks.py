@@ -331,7 +331,7 @@ def test_rerunning_the_night_does_not_duplicate_findings(empty_warehouse, tmp_pa
 
 def test_validation_results_are_kept_for_data_docs(empty_warehouse, tmp_path):
     from grassroots.validation import stored_results
-    from grassroots.validation.cross_checks import RESULTS_NAME
+    from grassroots.validation.cross_run import RESULTS_NAME
 
     conn = _night(empty_warehouse, tmp_path, {"dv.csv": dv(2023, "06193", 100, admitted=16)})
     # In the warehouse, where the data_docs task reads them on whichever worker.

@@ -10,15 +10,10 @@ incremental build over the tables reset_intake emptied would not.
 
 from __future__ import annotations
 
-import shutil
-
 import psycopg
 import pytest
 
-from grassroots import intake
-from grassroots.config import DBT_PROJECT_DIR, REPO_ROOT, paths
 from grassroots.orchestration import NIGHTLY_DBT_FLAGS
-from grassroots.runtime import run_tool, runtime_env
 from grassroots.validation.cross_checks import run_cross_checks
 from tests import demo_marts
 
@@ -27,19 +22,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def demo_warehouse(warehouse, tmp_path_factory):
-    from tests.conftest import reset_intake
+    from tests.conftest import load_demo
 
-    reset_intake(warehouse)
     tmp = tmp_path_factory.mktemp("demo_marts")
-    inbox = tmp / "inbox"
-    shutil.copytree(REPO_ROOT / "seeds" / "demo_inbox", inbox)
-    with psycopg.connect(warehouse.url(), autocommit=True) as conn:
-        intake.register(conn, intake.discover(inbox), paths().archive, "demo")
-        assert intake.process_pending(conn, paths().quarantine, "demo").loaded > 200
-    command = ["dbt", "build", "--full-refresh", "--exclude", "resource_type:seed"]
-    command += NIGHTLY_DBT_FLAGS
-    command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
-    assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
+    load_demo(warehouse, tmp, "demo", ["--exclude", "resource_type:seed", *NIGHTLY_DBT_FLAGS])
     run_cross_checks(warehouse.url(), "demo", save_results=False)
     return warehouse
 

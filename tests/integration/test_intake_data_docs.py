@@ -11,8 +11,8 @@ import pytest
 from grassroots import intake
 from grassroots.config import paths
 from grassroots.data_docs import build_data_docs
+from grassroots.run_folders import folder_name
 from grassroots.validation import runner, stored_results
-from grassroots.validation.cross_checks import safe_name
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def test_intake_results_are_written_and_shown_in_the_data_docs(
     empty_warehouse, tmp_path, monkeypatch
 ):
     run_id = "scheduled__2026-11-23T01:00:00+00:00"
-    on_disk = paths().home / "validation_results" / safe_name(run_id)  # older releases'
+    on_disk = paths().home / "validation_results" / folder_name(run_id)  # older releases'
     shutil.rmtree(on_disk, ignore_errors=True)
     inbox = tmp_path / "inbox"
     inbox.mkdir()

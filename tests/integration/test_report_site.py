@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html import unescape
 from pathlib import Path
 
@@ -15,11 +14,9 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 
-from grassroots import intake
-from grassroots.config import ANALYST_ROLE, DBT_PROJECT_DIR, REPO_ROOT, paths
+from grassroots.config import ANALYST_ROLE
 from grassroots.reports import fmt
 from grassroots.reports.build import build
-from grassroots.runtime import run_tool, runtime_env
 
 pytestmark = pytest.mark.integration
 
@@ -64,17 +61,9 @@ where v.geography = 'as_reported' and v.year <= %(latest)s
 
 def demo_site(warehouse, tmp: Path) -> tuple[Path, str]:
     """The demo inbox through the real intake and dbt build, then the site built into tmp."""
-    from tests.conftest import reset_intake
+    from tests.conftest import load_demo
 
-    reset_intake(warehouse)
-    inbox = tmp / "inbox"
-    shutil.copytree(REPO_ROOT / "seeds" / "demo_inbox", inbox)
-    with psycopg.connect(warehouse.url(), autocommit=True) as conn:
-        intake.register(conn, intake.discover(inbox), paths().archive, "report")
-        assert intake.process_pending(conn, paths().quarantine, "report").loaded > 200
-    command = ["dbt", "build", "--full-refresh", "--exclude", "test_type:data"]
-    command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
-    assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
+    load_demo(warehouse, tmp, "report", ["--exclude", "test_type:data"])
     return tmp / "site", warehouse.url(ANALYST_ROLE)
 
 

@@ -26,9 +26,3 @@ def test_every_run_folder_uses_that_name(tmp_path, monkeypatch):
         run_folders.data_docs_dir(RUN, home=tmp_path / "x") == tmp_path / "x" / "data_docs" / name
     )
     assert run_folders.pruned_parents() == [tmp_path / "data_docs", tmp_path / "validation_results"]
-
-
-def test_cross_checks_still_offers_safe_name():
-    from grassroots.validation.cross_checks import safe_name
-
-    assert safe_name(RUN) == run_folders.folder_name(RUN)

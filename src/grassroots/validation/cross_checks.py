@@ -1,6 +1,6 @@
 """Cross-form and cross-year checks (rules X1-X4, P1-P6), pushed down to PostgreSQL.
 
-This module is the entry point the pipeline and the tests import; the work is done by
+This module is the entry point the pipeline imports (run_cross_checks); the work is done by
 cross_suite (the suite, from the rule catalog and checks/*.sql), cross_run (batch,
 validation, storing), cross_findings (messages) and series_breaks (lineage events).
 
@@ -41,47 +41,6 @@ Decisions (also in docs):
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from grassroots.validation.cross_run import run_cross_checks
 
-from grassroots.run_folders import folder_name
-from grassroots.validation.cross_findings import CHANGE_VI
-from grassroots.validation.cross_run import RESULTS_NAME, run_cross_checks
-from grassroots.validation.cross_suite import (
-    BATCH_SCHEMA,
-    BATCH_TABLE,
-    CHECKS,
-    RULES,
-    SUITE_FILE,
-    SUITE_NAME,
-    build_suite,
-    load_suite,
-    write_suite,
-)
-from grassroots.validation.series_breaks import CROSSWALK_FILE, REFORM_YEAR, refresh_series_breaks
-from grassroots.validation.suite_files import DEFAULT_SUITES_DIR
-
-# kept for intake until it imports run_folders (grassroots.run_folders.folder_name)
-safe_name = folder_name
-
-__all__ = [
-    "BATCH_SCHEMA",
-    "BATCH_TABLE",
-    "CHANGE_VI",
-    "CHECKS",
-    "CROSSWALK_FILE",
-    "REFORM_YEAR",
-    "RESULTS_NAME",
-    "RULES",
-    "SUITE_FILE",
-    "SUITE_NAME",
-    "build_suite",
-    "load_suite",
-    "refresh_series_breaks",
-    "run_cross_checks",
-    "safe_name",
-    "write_suite",
-]
-
-if __name__ == "__main__":
-    print(write_suite(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SUITES_DIR))
+__all__ = ["run_cross_checks"]

@@ -1,0 +1,16 @@
+"""The FastAPI app the Airflow plugin mounts under /grassroots: one router per page set."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+URL_PREFIX = "/grassroots"
+
+
+def create_app() -> FastAPI:
+    from grassroots.web import sites, upload
+
+    app = FastAPI(title="grassroots", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(sites.router)
+    app.include_router(upload.router, prefix="/gui-bao-cao")
+    return app

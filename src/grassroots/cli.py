@@ -183,7 +183,7 @@ def _report(args) -> int:
     from grassroots.reports.build import build
     from grassroots.warehouse import Warehouse
 
-    out = args.out or paths().home / "reports"
+    out = args.out or paths().reports
     summary = build(out, Warehouse().url(ANALYST_ROLE), say=_say)
     print(f"report site in {out}: {summary.line()}")
     return 0
@@ -325,7 +325,11 @@ def _add_run_commands(commands) -> None:
     report = commands.add_parser(
         "report", help="build the static report site (Vietnamese pages, Excel) from the marts"
     )
-    report.add_argument("--out", type=Path, help="folder (default: $GRASSROOTS_HOME/reports)")
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="folder (default: $GRASSROOTS_REPORTS_DIR or $GRASSROOTS_HOME/reports)",
+    )
     report.set_defaults(handler=_report)
 
     commands.add_parser("demo", help="run the nightly DAG on the sample submissions").set_defaults(

@@ -259,6 +259,18 @@ def test_overdue_units_reach_the_responsible_staff_and_the_board_summary(first_r
     assert f"Tình hình nộp báo cáo năm {year}" in board.text
 
 
+def test_the_night_rebuilds_the_report_site_and_the_digests_link_its_pages(first_run, smtp):
+    from grassroots.reports.site import PageKey
+
+    base = paths().reports.resolve().as_uri() + "/"
+    district = PageKey("as_reported", "district", "183")
+    assert (paths().reports / district.path).is_file()
+    (board,) = smtp.to("dulieu@bantochuc.example.vn")
+    assert base + PageKey("as_reported", "nation", "VN").path in board.text
+    (cao_loc,) = smtp.to("bantochuc.caoloc@langson.example.vn")
+    assert base + district.path in cao_loc.text
+
+
 def test_rerun_with_the_same_files_changes_nothing(first_run, warehouse, smtp):
     before = _snapshot(first_run)
     counts_before = account(first_run)
@@ -276,6 +288,21 @@ def test_rerun_with_the_same_files_changes_nothing(first_run, warehouse, smtp):
     assert {k: v for k, v in counts.items() if k != "duplicate"} == {
         k: v for k, v in counts_before.items() if k != "duplicate"
     }
+
+
+def test_a_night_without_new_figures_renders_no_page(first_run, warehouse):
+    """report_site's result, from Airflow's XComs: the reruns above changed no figure,
+    so the last night rendered no page again."""
+    url = warehouse.airflow_metadata_url().replace("postgresql+psycopg2://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        (last,) = conn.execute(
+            "select value from xcom where dag_id = 'nightly_submissions'"
+            " and task_id = 'report_site' and key = 'return_value'"
+            " order by timestamp desc limit 1"
+        ).fetchone()
+    last = json.loads(last) if isinstance(last, str) else last
+    assert last["pages"] > 100
+    assert (last["pages_rebuilt"], last["pages_skipped"]) == (0, last["pages"])
 
 
 def test_weekly_full_checks_catch_what_the_nightly_sliced_tests_skip(first_run):

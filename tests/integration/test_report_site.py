@@ -15,8 +15,10 @@ import pytest
 from openpyxl import load_workbook
 
 from grassroots.config import ANALYST_ROLE
+from grassroots.reports import data as site_data
 from grassroots.reports import fmt
-from grassroots.reports.build import build
+from grassroots.reports.build import DIGESTS, Builder, build
+from grassroots.reports.site import PageKey, Site
 
 pytestmark = pytest.mark.integration
 
@@ -294,4 +296,39 @@ def test_a_second_build_writes_nothing(site):
     out, url, summary, _ = site
     again = build(out, url, say=lambda line: None)
     assert (again.pages, again.pages_written) == (summary.pages, 0)
+    assert again.pages_skipped == summary.pages  # not even rendered
     assert (again.workbooks, again.workbooks_written) == (summary.workbooks, 0)
+
+
+def _bump(data, district: str, year: int, by: int) -> None:
+    (row,) = [
+        r
+        for r in data.values
+        if (r["unit_level"], r["unit_code"], r["year"], r["indicator_code"])
+        == ("district", district, year, "members_total")
+        and r["geography"] == "as_reported"
+    ]
+    row["value"] += by
+
+
+def test_a_night_renders_only_the_pages_whose_figures_changed(site):
+    """The nightly task's rebuild: one district's figure changes, so its page and the
+    pages ranking it are rendered again; every other page is skipped; the figure put
+    back, the folder's digests are those of before."""
+    out, url, summary, _ = site
+    original = json.loads((out / DIGESTS).read_text())
+    data = site_data.load(url)
+    district = PageKey("as_reported", "district", "183")
+    year = Site(data).page_year(district)
+    _bump(data, "183", year, 1)
+    night = Builder(out, Site(data), lambda line: None).run()
+    digests = json.loads((out / DIGESTS).read_text())
+    changed = {p for p in digests if p.endswith(".html") and digests[p] != original[p]}
+    assert {district.path, f"tinh/{PROVINCE}.html"} <= changed
+    assert len(changed) < 10
+    assert night.pages - night.pages_skipped == night.pages_written == len(changed)
+    assert night.pages == summary.pages
+    _bump(data, "183", year, -1)
+    back = Builder(out, Site(data), lambda line: None).run()
+    assert back.pages - back.pages_skipped == len(changed)
+    assert json.loads((out / DIGESTS).read_text()) == original

@@ -111,7 +111,8 @@ class Site:
         return min(self.data.latest_year, max(years))
 
     def _series(self, key: PageKey) -> dict[str, list[dict]]:
-        return self.series[(key.geography, key.level, key.code)]
+        # get, not []: looking up a page that does not exist must not add it to pages()
+        return self.series.get((key.geography, key.level, key.code), {})
 
     def _row_in(self, key: PageKey, year: int) -> dict | None:
         for rows in self._series(key).values():

@@ -70,6 +70,35 @@ def cli() -> dict[str, dict]:
     return {entry["file"]: entry for entry in json.loads(done.stdout)}
 
 
+@pytest.fixture(scope="module")
+def page(night, warehouse) -> dict[str, dict]:
+    """Each file sent through one unit's signed link: the page's check of every file
+    (a file of another unit is refused but still checked)."""
+    from urllib.parse import quote
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from grassroots.check import links
+    from grassroots.web.app import URL_PREFIX, create_app
+
+    with psycopg.connect(warehouse.url()) as conn:
+        _, token = links.issue(conn, "06193", days=1)
+    root = FastAPI()
+    root.mount(URL_PREFIX, create_app())
+    answers = {}
+    with TestClient(root) as client:
+        for name in NAMES:
+            answer = client.post(
+                f"{URL_PREFIX}/gui-bao-cao/{token}",
+                content=(CORPUS / "files" / name).read_bytes(),
+                headers={"X-File-Name": quote(name)},
+            )
+            assert answer.status_code in (200, 422), answer.text
+            answers[name] = answer.json()["check"]
+    return answers
+
+
 def _findings(entry: dict) -> set[tuple]:
     return {_key(f["rule_id"], f["row"], f["column"]) for f in entry["findings"]}
 
@@ -79,6 +108,11 @@ def test_the_cli_finds_what_the_night_finds(night, cli, name):
     assert _findings(cli[name]) == night[name]
     worst = max((2 if f["severity"] == "error" else 1 for f in cli[name]["findings"]), default=0)
     assert (cli[name]["errors"] > 0) == (worst == 2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_page_finds_what_the_night_finds(night, page, name):
+    assert _findings(page[name]) == night[name]
 
 
 def test_cli_exit_codes_are_clean_warnings_errors(tmp_path):

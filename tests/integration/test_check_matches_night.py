@@ -3,7 +3,9 @@
 
 The night is the real intake (register + process_pending) against the test warehouse;
 the CLI runs as its own process on every file at once; the page gets each file through
-its signed link (FastAPI's TestClient over the real app)."""
+its signed link (FastAPI's TestClient over the real app). The page also gives a file
+that would load the warehouse-side warnings (X*, P*), which this night (intake only, no
+cross checks) does not compute: the page is compared on the file rules S* and C*."""
 
 from __future__ import annotations
 
@@ -112,7 +114,7 @@ def test_the_cli_finds_what_the_night_finds(night, cli, name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_page_finds_what_the_night_finds(night, page, name):
-    assert _findings(page[name]) == night[name]
+    assert {f for f in _findings(page[name]) if f[0][0] in "SC"} == night[name]
 
 
 def test_cli_exit_codes_are_clean_warnings_errors(tmp_path):

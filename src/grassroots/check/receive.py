@@ -28,6 +28,7 @@ from pathlib import Path
 import psycopg
 
 from grassroots.check.core import CheckResult, check_content
+from grassroots.check.cross import add_warehouse_findings
 from grassroots.check.links import Link
 from grassroots.check.markup import marked_workbook
 from grassroots.config import paths
@@ -171,8 +172,9 @@ def log_event(
     return event_id
 
 
-def judge(link: Link, name: str, content: bytes) -> Outcome:
-    """Check an upload and decide; write it into the inbox when it passes."""
+def judge(dsn: str, link: Link, name: str, content: bytes) -> Outcome:
+    """Check an upload and decide; write it into the inbox when it passes. A file that
+    would load also gets the warehouse-side warnings (X*, P*) the night would give."""
     outcome = Outcome(False, None, "", name, len(content))
     try:
         zip_guard(content)
@@ -194,6 +196,7 @@ def judge(link: Link, name: str, content: bytes) -> Outcome:
             " (hoặc tải bảng tính đã đánh dấu) rồi gửi lại."
         )
     else:
+        add_warehouse_findings(dsn, [result])
         outcome.accepted = True
         outcome.inbox_name = inbox_name(result)
         write_inbox(content, outcome.inbox_name, paths().inbox)
@@ -204,7 +207,7 @@ def judge(link: Link, name: str, content: bytes) -> Outcome:
 
 def receive(dsn: str, link: Link, name: str, content: bytes, client_ip: str | None) -> Outcome:
     """The whole accept path of one upload: judge, log, keep the marked-up workbook."""
-    outcome = judge(link, shown_name(name), content)
+    outcome = judge(dsn, link, shown_name(name), content)
     with psycopg.connect(dsn) as conn:
         event_id = log_event(conn, link, client_ip, outcome)
     if outcome.result is not None:

@@ -59,6 +59,12 @@ bench: install
 bench-quick: install
 	$(BIN)/python bench/run.py --scale province --years 2022-2024 --skip-history
 
+# The upload page: time from upload to answer for a province's commune files, next to
+# the bare GX validation of the same file (bench/upload.py).
+.PHONY: bench-upload
+bench-upload: install
+	$(BIN)/python bench/upload.py
+
 # A night run by grassroots serve (the scheduler) on what the last bench run left: bench/served.py.
 .PHONY: bench-served
 bench-served: install

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grassroots.check.command import add_check_commands
 from grassroots.cli_data import add_data_commands
 from grassroots.config import (
     ANALYST_ROLE,
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_server_commands(commands)
     _add_run_commands(commands)
     add_data_commands(commands)
+    add_check_commands(commands)
     return parser
 
 

@@ -4,9 +4,13 @@ checks the login, and headless Chromium logs in through Airflow's login page and
 the home page, the report site (built by the product from the demo marts), a night's GX
 Data Docs and dbt's docs. Screenshots go to .state/test-artifacts/web/.
 
-The GX Data Docs pages load their stylesheets and scripts from public CDNs; this
-machine is offline, so for those pages only the errors of those third-party files are
-tolerated (every file from the server itself must load).
+Two things of other projects are tolerated, nothing else: the GX Data Docs pages load
+their stylesheets and scripts from public CDNs (this machine is offline: those files
+and what their absence breaks); dbt's docs page asks for two kinds of unfilled
+templates as URLs, a 404 each as under `dbt docs serve`: its sidebar icons
+(`<use xlink:href="{{ getIcon(...) }}">`, before Angular fills them in) and its favicon
+(`href="${require(...)}"`, left by dbt's build). Every other file from the server must
+load.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ SHOTS = ARTIFACTS / "web"
 RUN_ID = "web-e2e"
 # What a GX Data Docs page breaks when its CDN files cannot load (see the docstring).
 CDN_SYMPTOMS = ("$ is not defined", "jQuery", "vegaEmbed", "bootstrap", "Failed to load resource")
+# dbt's docs page: a template requested as a URL, `{{ …` or `${…` (see the docstring).
+DBT_UNFILLED_TEMPLATES = (f"{URL_PREFIX}/dbt-docs/%7B%7B%20", f"{URL_PREFIX}/dbt-docs/$%7B")
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +127,7 @@ def test_a_browser_logs_in_and_opens_each_site(served, tmp_path):
             page.wait_for_function(
                 "document.body.textContent.includes('fct_indicator_values')", timeout=60_000
             )
-            _shot(page, "dbt-docs", errors)
+            _shot(page, "dbt-docs", errors, tolerated=DBT_UNFILLED_TEMPLATES)
 
             page.goto(f"{served.url}{URL_PREFIX}/data-docs/", timeout=60_000)
             expect(page.get_by_role("link", name=RUN_ID)).to_be_visible()
@@ -135,7 +141,12 @@ def _watched(page, origin: str):
     """The page, and the list its console errors, uncaught exceptions and failed requests
     to the server go to."""
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{m.text} @ {m.location.get('url')}") if m.type == "error" else None
+        ),
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on(
         "response",
@@ -152,13 +163,16 @@ def _watched(page, origin: str):
     return page, errors
 
 
-def _shot(page, name: str, errors: list[str]) -> None:
+def _shot(page, name: str, errors: list[str], tolerated: tuple[str, ...] = ()) -> None:
+    """The screenshot; no error on the page since the last one (but the tolerated)."""
     page.wait_for_load_state("load")
     screenshot = SHOTS / f"{name}.png"
     screenshot.unlink(missing_ok=True)
     page.screenshot(path=str(screenshot), full_page=False)
     assert screenshot.stat().st_size > 5_000, name
-    assert errors == [], (name, errors)
+    found = [error for error in errors if not any(known in error for known in tolerated)]
+    errors.clear()
+    assert found == [], (name, found)
 
 
 def _open_gx_site(browser, origin: str, link) -> None:

@@ -189,12 +189,22 @@ def test_data_docs_index_lists_runs_newest_first(logged_in, home):
         index = _write(parent / name / "index.html", f"<h1>{name}</h1>")
         os.utime(index, (mtime, mtime))
     (parent / "unfinished").mkdir()  # no index.html yet: not listed
+    batch = parent / "manual__b" / "validations" / "grassroots" / "form_cb" / "manual__b"
+    _write(batch / "20260131T200000Z" / "intake_000000001_cb_rows.html", "<h1>kết quả</h1>")
     response = logged_in.get(f"{URL_PREFIX}/data-docs/")
     assert response.status_code == 200
     page = response.text
     positions = [page.index(f'{URL_PREFIX}/data-docs/{name}/"') for name in when]
     assert positions[2] < positions[1] < positions[0]
     assert "unfinished" not in page
+    # Each validation page is listed too (GX's own index needs scripts from CDNs).
+    validation = (
+        f"{URL_PREFIX}/data-docs/manual__b/validations/grassroots/form_cb/manual__b/"
+        "20260131T200000Z/intake_000000001_cb_rows.html"
+    )
+    assert f'href="{validation}"' in page
+    assert "grassroots.form_cb · intake_000000001_cb_rows" in page
+    assert "kết quả" in logged_in.get(validation).text
     run = logged_in.get(f"{URL_PREFIX}/data-docs/manual__b/")
     assert run.status_code == 200 and "<h1>manual__b</h1>" in run.text
     assert logged_in.get(f"{URL_PREFIX}/data-docs/%2e%2e/secrets.json").status_code == 404

@@ -102,6 +102,19 @@ def data_docs_runs() -> list[tuple[str, float]]:
     return sorted(runs, key=lambda run: (run[1], run[0]), reverse=True)
 
 
+def validation_pages(run: str) -> list[dict]:
+    """A run's GX validation pages (validations/<suite>/<run>/<time>/<batch>.html), by
+    suite and batch: listed on the index too, since GX's own index page builds its
+    tables with scripts from public CDNs (empty without internet access)."""
+    folder = DATA_DOCS.root() / run
+    pages = []
+    for path in (folder / "validations").rglob("*.html"):
+        suite = ".".join(path.relative_to(folder / "validations").parts[:-3])
+        href = f"{URL_PREFIX}/data-docs/{run}/{path.relative_to(folder).as_posix()}"
+        pages.append({"label": f"{suite} · {path.stem}", "href": href})
+    return sorted(pages, key=lambda page: page["label"])
+
+
 def not_built(site: Site, user: User) -> Response:
     return render(
         "not_built.html",
@@ -149,7 +162,12 @@ async def data_docs(path: str, request: Request, user: LoggedIn) -> Response:
     if not runs:
         return not_built(DATA_DOCS, user)
     listed = [
-        {"name": name, "updated": local_time(when), "href": f"{URL_PREFIX}/data-docs/{name}/"}
+        {
+            "name": name,
+            "updated": local_time(when),
+            "href": f"{URL_PREFIX}/data-docs/{name}/",
+            "validations": validation_pages(name),
+        }
         for name, when in runs
     ]
     return render("data_docs.html", user=user, runs=listed)

@@ -48,8 +48,8 @@ unit: install
 
 docs: install
 	$(BIN)/grassroots setup
-	$(BIN)/grassroots dbt docs generate
-	@echo "serve with: $(BIN)/grassroots dbt docs serve --port 8081"
+	$(BIN)/grassroots docs
+	@echo "served at /grassroots/dbt-docs/ by grassroots serve"
 
 # Intake benchmark on its own state folder (.state/bench): national year, full history
 # 2008-2025 and a 1 % night, each next to a floor (csv/calamine + one COPY). See bench/run.py.

@@ -184,9 +184,21 @@ def _report(args) -> int:
     from grassroots.reports.build import build
     from grassroots.warehouse import Warehouse
 
-    out = args.out or paths().home / "reports"
+    out = args.out or paths().reports
     summary = build(out, Warehouse().url(ANALYST_ROLE), say=_say)
     print(f"report site in {out}: {summary.line()}")
+    return 0
+
+
+def _docs(args) -> int:
+    from grassroots.dbt_docs import generate_if_stale
+    from grassroots.runtime import runtime_env
+    from grassroots.warehouse import Warehouse
+
+    warehouse = Warehouse()
+    if not warehouse.is_running():
+        warehouse.start()
+    generate_if_stale(runtime_env(warehouse), force=args.force, say=_say)
     return 0
 
 
@@ -329,6 +341,12 @@ def _add_run_commands(commands) -> None:
     )
     report.add_argument("--out", type=Path, help="folder (default: $GRASSROOTS_HOME/reports)")
     report.set_defaults(handler=_report)
+
+    docs = commands.add_parser(
+        "docs", help="generate dbt's docs site into $GRASSROOTS_HOME/dbt_docs when stale"
+    )
+    docs.add_argument("--force", action="store_true", help="generate even when up to date")
+    docs.set_defaults(handler=_docs)
 
     commands.add_parser("demo", help="run the nightly DAG on the sample submissions").set_defaults(
         handler=_demo

@@ -63,6 +63,16 @@ class Paths:
         return self.home / "tmp"
 
     @property
+    def reports(self) -> Path:
+        """The site `grassroots report` builds by default (served at /grassroots/reports/)."""
+        return self.home / "reports"
+
+    @property
+    def dbt_docs(self) -> Path:
+        """dbt's docs site `grassroots docs` generates (served at /grassroots/dbt-docs/)."""
+        return self.home / "dbt_docs"
+
+    @property
     def secrets(self) -> Path:
         return self.home / "secrets.json"
 

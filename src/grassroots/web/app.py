@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-URL_PREFIX = "/grassroots"
+from grassroots.web import URL_PREFIX
+
+__all__ = ["URL_PREFIX", "create_app"]
 
 
 def create_app() -> FastAPI:

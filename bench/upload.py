@@ -2,7 +2,7 @@
 the bare GX validation of the same file measured in the same run (`make bench-upload`).
 
 On its own state folder ($GRASSROOTS_HOME or .state/bench-upload): starts the warehouse,
-generates a province's submissions (grassroots.synthetic, not timed), takes the
+generates a province's submissions of two years (grassroots.synthetic, not timed), takes the
 communes' village-branch (CB) files, issues each commune a signed link, serves the app
 with uvicorn on 127.0.0.1 and sends every file through its link, one at a time:
   answer  POST of the file until the JSON answer is read: body, link check, the check
@@ -11,7 +11,7 @@ with uvicorn on 127.0.0.1 and sends every file through its link, one at a time:
   floor   the bare GX validation of the same file (validate_batch on the parsed file)
 Median and p95 of each, and their ratio. Results: bench/results/upload-<timestamp>.json.
 
-    .venv/bin/python bench/upload.py                  # 300 files of a province, 2024
+    .venv/bin/python bench/upload.py                  # 300 files of a province, 2023-2024
     .venv/bin/python bench/upload.py --files 50
 """
 
@@ -53,13 +53,15 @@ def _serve():
     return server, f"http://127.0.0.1:{port}{URL_PREFIX}/gui-bao-cao/"
 
 
-def _files(work: Path, count: int, year: int) -> list[Path]:
+def _files(work: Path, count: int, years: list[int]) -> list[Path]:
     from grassroots.synthetic.national import generate
 
-    out = work / f"generated-{year}"
-    if not out.exists():
-        generate(out, scale="province", years=[year], manifest=work / f"manifest-{year}.csv")
-    files = sorted(p for p in out.iterdir() if p.name.startswith("CB_"))
+    files = []
+    for year in years:
+        out = work / f"generated-{year}"
+        if not out.exists():
+            generate(out, scale="province", years=[year], manifest=work / f"manifest-{year}.csv")
+        files += sorted(p for p in out.iterdir() if p.name.startswith("CB_"))
     if len(files) < count:
         raise SystemExit(f"only {len(files)} CB files generated; ask for fewer (--files)")
     return files[:count]
@@ -74,7 +76,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=300)
-    parser.add_argument("--year", type=int, default=2024)
+    parser.add_argument("--years", default="2023,2024", help="years generated (comma-separated)")
     parser.add_argument("--work", type=Path, default=REPO / ".state" / "bench-upload-data")
     args = parser.parse_args()
 
@@ -90,7 +92,8 @@ def main() -> int:
 
     warehouse = Warehouse()
     warehouse.start()
-    files = _files(args.work, args.files, args.year)
+    years = [int(y) for y in args.years.split(",")]
+    files = _files(args.work, args.files, years)
     units = {p: check_content(p.name, p.read_bytes()).unit_code for p in files}  # warms GX
     files = [p for p in files if units[p] is not None]  # a defect that hides the commune (S4)
     with psycopg.connect(warehouse.url()) as conn:
@@ -119,7 +122,7 @@ def main() -> int:
     sizes = [p.stat().st_size for p in files]
     result = {
         "files": len(files),
-        "year": args.year,
+        "years": years,
         "median_file_bytes": statistics.median(sizes),
         "outcomes": outcomes,
         "answer": _percentiles(answer),

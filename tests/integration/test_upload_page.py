@@ -217,3 +217,72 @@ def test_upload_link_commands(warehouse, capsys):
     assert main(["upload-link", "revoke", link_id]) == 1
     assert main(["upload-link", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+class _Staff:
+    def __init__(self, name: str, role: str | None) -> None:
+        self.name, self.role = name, role
+
+    def get_name(self) -> str:
+        return self.name
+
+
+_LOGINS = {
+    "admin-token": _Staff("admin", "admin"),
+    "xa-token": _Staff("xa06193", "user"),
+    "none-token": _Staff("nobody", "user"),
+}
+
+
+class _AuthManager:
+    """Airflow's auth manager as grassroots.web.auth calls it: a token per login (the
+    real Airflow login is tests/e2e/test_web_browser.py's)."""
+
+    async def get_user_from_token(self, token: str):
+        import jwt
+
+        if token not in _LOGINS:
+            raise jwt.InvalidTokenError("unknown")
+        return _LOGINS[token]
+
+    def get_url_login(self, next_url: str | None = None) -> str:
+        return f"/auth/login?next={next_url}"
+
+
+def test_staff_see_the_uploads_of_their_units(server, token, warehouse, monkeypatch):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from grassroots.cli import main
+    from grassroots.web import auth
+    from grassroots.web.app import URL_PREFIX, create_app
+
+    assert main(["upload-link", "assign", "xa06193", UNIT]) == 0
+    monkeypatch.setattr(auth, "auth_manager", _AuthManager)
+    root = FastAPI()
+    root.mount(URL_PREFIX, create_app())
+    own = _post(server, token, CLEAN + b"\n\n\n\n\n\n\n\n\n\n\n", "staff.csv").json()
+    with TestClient(root, follow_redirects=False) as client:
+        assert client.get(PAGE).status_code == 302  # anonymous: to the Airflow login
+        seen = {}
+        for login in ("admin-token", "xa-token", "none-token"):
+            client.cookies.set(auth.TOKEN_COOKIE, login)
+            page = client.get(PAGE)
+            assert page.status_code == 200
+            seen[login] = page.text
+            markup = client.get(f"{PAGE}lan-gui/{own['event_id']}.xlsx")
+            assert markup.status_code == (404 if login == "none-token" else 200)
+    all_units = {u for (u,) in _units(warehouse)}
+    assert all_units > {UNIT}  # other units' attempts exist (the unit-less forgeries too)
+    assert "staff.csv" in seen["admin-token"] and "staff.csv" in seen["xa-token"]
+    assert (
+        'data-unit="06184"' not in seen["xa-token"] and "Đơn vị theo dõi: 06193" in seen["xa-token"]
+    )
+    assert "staff.csv" not in seen["none-token"] and "chưa được giao" in seen["none-token"]
+
+
+def _units(warehouse) -> list[tuple]:
+    with psycopg.connect(warehouse.url()) as conn:
+        return conn.execute(
+            "select distinct coalesce(unit_code, '') from landing.upload_events"
+        ).fetchall()

@@ -78,3 +78,11 @@ def test_a_clean_workbook_has_no_comment():
     result, workbook = _marked("xlsx_title_merged_info_cb.xlsx")
     assert result.exit_code == 0 and not _comments(workbook)
     assert workbook.sheetnames[-1] == FINDINGS_SHEET
+
+
+def test_a_formula_in_a_csv_stays_text_in_the_marked_workbook():
+    result, workbook = _marked("formula_injection_cb.csv")
+    (finding,) = result.findings
+    cell = workbook["Báo cáo"][f"{finding.letter}{finding.row}"]
+    assert cell.value == finding.value and cell.value.startswith("=")
+    assert cell.data_type == "s" and cell.comment is not None

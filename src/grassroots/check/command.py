@@ -64,14 +64,18 @@ def upload_link_command(args) -> int:
 
     with psycopg.connect(Warehouse().url()) as conn:
         if args.action == "issue":
-            link, token = links.issue(conn, args.target, args.days)
+            link, token = links.issue(conn, args.target[0], args.days)
             print(f"link {link.link_id} for unit {link.unit_code}, valid until {link.expires_at}")
             print(f"{args.base_url.rstrip('/')}{UPLOAD_PATH}{token}")
         elif args.action == "revoke":
-            if not links.revoke(conn, args.target):
-                print(f"no valid link {args.target}", file=sys.stderr)
+            if not links.revoke(conn, args.target[0]):
+                print(f"no valid link {args.target[0]}", file=sys.stderr)
                 return 1
-            print(f"link {args.target} revoked")
+            print(f"link {args.target[0]} revoked")
+        elif args.action == "assign":
+            user, units = args.target[0], args.target[1:]
+            added = links.assign(conn, user, units)
+            print(f"{user} sees the uploads of {', '.join(units)} ({added} new)")
         else:
             for link_id, unit, issued, expires, revoked in links.listed(conn):
                 state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "valid"
@@ -97,8 +101,12 @@ def add_check_commands(commands) -> None:
     check.set_defaults(handler=check_command)
 
     link = commands.add_parser("upload-link", help="signed links to the upload page, per unit")
-    link.add_argument("action", choices=["issue", "revoke", "list"])
-    link.add_argument("target", nargs="?", help="the unit code (issue) or link id (revoke)")
+    link.add_argument("action", choices=["issue", "revoke", "list", "assign"])
+    link.add_argument(
+        "target",
+        nargs="*",
+        help="issue: UNIT; revoke: LINK_ID; assign: USER UNIT… (the staff view's units)",
+    )
     link.add_argument("--days", type=int, default=DEFAULT_DAYS, help="validity (issue)")
     link.add_argument(
         "--base-url", default="http://127.0.0.1:8080", help="the server's address as units see it"
@@ -107,7 +115,8 @@ def add_check_commands(commands) -> None:
 
 
 def _upload_link_checked(args) -> int:
-    if args.action != "list" and not args.target:
-        wanted = "unit code" if args.action == "issue" else "link id"
-        raise SystemExit(f"upload-link {args.action} needs a {wanted}")
+    wanted = {"issue": (1, "UNIT"), "revoke": (1, "LINK_ID"), "assign": (2, "USER UNIT…")}
+    count, shape = wanted.get(args.action, (0, ""))
+    if len(args.target) < count or (count == 1 and len(args.target) > 1):
+        raise SystemExit(f"usage: grassroots upload-link {args.action} {shape}")
     return upload_link_command(args)

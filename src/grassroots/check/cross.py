@@ -11,6 +11,7 @@ Nothing of the check stays in the warehouse (a rolled-back identity value is ski
 
 from __future__ import annotations
 
+import secrets
 from types import SimpleNamespace
 
 import psycopg
@@ -28,13 +29,15 @@ CHECKED_FORMS = ("CB", "DV", "TC")  # the forms the night's cross checks take
 
 def _enter(conn: psycopg.Connection, result: CheckResult) -> int:
     """The file as a loaded receipt with its rows (inside the rolled-back transaction)."""
+    # Not the file's hash: the registry holds one original per hash, and the same bytes
+    # may be loaded already or under check by another upload right now.
+    marker = f"check:{result.sha256}:{secrets.token_hex(8)}"
     (file_id,) = conn.execute(
         "insert into landing.received_files (sha256, original_name, size_bytes,"
         " archived_path, form_code, unit_code, period, status, version, loaded_at)"
         " values (%s, %s, %s, '', %s, %s, %s, 'loaded', 1, now()) returning file_id",
-        (result.sha256, result.name, result.size, result.form_code, result.unit_code,
-         result.period),
-    ).fetchone()  # fmt: skip
+        (marker, result.name, result.size, result.form_code, result.unit_code, result.period),
+    ).fetchone()
     with conn.cursor() as cur:
         copy_rows(cur, FORMS[result.form_code].raw_table, result.typed.assign(file_id=file_id))
     conn.execute(

@@ -134,3 +134,24 @@ def listed(conn: psycopg.Connection) -> list[tuple]:
         "select link_id, unit_code, issued_at, expires_at, revoked_at"
         " from landing.upload_links order by issued_at desc"
     ).fetchall()
+
+
+def assign(conn: psycopg.Connection, user_name: str, units: list[str]) -> int:
+    """Let a staff login see these units' uploads; returns how many were new."""
+    cursor = conn.execute(
+        "insert into landing.upload_staff_units (user_name, unit_code)"
+        " select %s, unnest(%s::text[]) on conflict do nothing",
+        (user_name, units),
+    )
+    return cursor.rowcount
+
+
+def units_of(conn: psycopg.Connection, user_name: str, role: str | None) -> list[str] | None:
+    """The units whose uploads a login sees; None for the UI's admins (every unit)."""
+    if (role or "").lower() == "admin":
+        return None
+    rows = conn.execute(
+        "select unit_code from landing.upload_staff_units where user_name = %s order by 1",
+        (user_name,),
+    ).fetchall()
+    return [unit for (unit,) in rows]

@@ -50,6 +50,11 @@ def _csv_workbook(content: bytes):
     sheets, _, _, _ = read_rows(content)
     for row in sheets[0]:
         sheet.append(list(row))
+    # A CSV cell is text: one starting with "=" must not become a live formula here.
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     return workbook, sheet
 
 

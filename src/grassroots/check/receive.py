@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -146,6 +147,16 @@ def write_inbox(content: bytes, name: str, inbox: Path) -> Path:
     return target
 
 
+def inbox_folder() -> Path:
+    """The local folder the night reads (GRASSROOTS_INBOX may be a file:// URL)."""
+    configured = os.environ.get("GRASSROOTS_INBOX", "")
+    if configured.startswith("file://"):
+        return Path(urlsplit(configured).path)
+    if "://" in configured:
+        raise RuntimeError(f"the upload page writes only into a local inbox, not {configured}")
+    return paths().inbox
+
+
 def markup_path(event_id: int) -> Path:
     return paths().home / "upload-results" / f"{event_id:010d}.xlsx"
 
@@ -199,7 +210,7 @@ def judge(dsn: str, link: Link, name: str, content: bytes) -> Outcome:
         add_warehouse_findings(dsn, [result])
         outcome.accepted = True
         outcome.inbox_name = inbox_name(result)
-        write_inbox(content, outcome.inbox_name, paths().inbox)
+        write_inbox(content, outcome.inbox_name, inbox_folder())
         note = f" với {result.warnings} cảnh báo cần xem lại" if result.warnings else ""
         outcome.message_vi = f"Đã nhận tệp{note}. Tệp sẽ được nạp trong lần xử lý đêm nay."
     return outcome

@@ -293,4 +293,16 @@ comment on column landing.upload_events.findings is 'The check''s findings (rule
 comment on column landing.upload_events.inbox_name is 'The name it was written under in the inbox (accepted only).';
 create index if not exists upload_events_link on landing.upload_events (link_id, attempted_at);
 
+-- Which units' uploads a staff member (an Airflow UI login) sees on the upload page's
+-- staff view; the UI's admin role sees every unit (grassroots upload-link assign).
+create table if not exists landing.upload_staff_units (
+    user_name text not null,
+    unit_code text not null,
+    primary key (user_name, unit_code)
+);
+comment on table landing.upload_staff_units is
+    'Units whose uploads each staff login sees at /grassroots/gui-bao-cao/ (admins see all).';
+comment on column landing.upload_staff_units.user_name is 'The Airflow UI login.';
+comment on column landing.upload_staff_units.unit_code is 'A unit the login follows.';
+
 reset role;

@@ -70,6 +70,12 @@ bench-upload: install
 bench-served: install
 	$(BIN)/python bench/served.py
 
+# The report site built from scratch and a 1 % night on the warehouse $GRASSROOTS_HOME holds
+# (read only; default .state/bench, which `make bench` fills), next to a floor: bench/site.py.
+.PHONY: bench-site
+bench-site: install
+	$(BIN)/python bench/site.py
+
 stop:
 	-$(BIN)/grassroots warehouse stop
 

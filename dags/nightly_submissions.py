@@ -6,7 +6,9 @@ quarantine; any worker takes any batch, GRASSROOTS_INTAKE_PARALLEL at once) ->
 intake_summary -> in parallel: dbt build (via cosmos: one `dbt build` task, or a task
 per model as GRASSROOTS_DBT_EXECUTION_MODE says); cross checks
 X1-X4, P1-P6 (GX SQL expectations in PostgreSQL) -> GX Data Docs of the run;
-data-quality summary -> the nightly digests (after all of them, whatever their outcome).
+data-quality summary; the report site (after the build and the checks: only pages whose
+figures changed are rendered) -> the nightly digests (after all of them, whatever their
+outcome; they link to each recipient's pages).
 Logic lives in the grassroots package; this file only wires it.
 """
 
@@ -92,6 +94,15 @@ def quality_summary(run_id=None) -> dict:
     return quality_summary(warehouse_dsn(), run_id)
 
 
+# After the build and the checks (the pages show the night's findings); on a night where
+# either failed the site keeps the last good night's pages.
+@task
+def report_site() -> dict:
+    from grassroots.pipeline import build_report_site
+
+    return build_report_site(warehouse_dsn())
+
+
 # After the build (K1 reads its completeness mart) and the checks, but also when
 # one of them failed: staff get their digest every night.
 @task(trigger_rule="all_done")
@@ -132,10 +143,12 @@ def nightly_submissions():
     summary = quality_summary()
     loaded >> [build, summary]
     docs = data_docs(checked)
-    # The digests wait for the build and the checks but run even when one failed.
+    site = report_site()
+    [build, checked] >> site
+    # The digests wait for the build, the checks and the site but run even when one failed.
     digests = send_digests()
-    [build, checked, summary] >> digests
-    [batches, loaded, build, checked, summary, docs, digests] >> night_failed()
+    [build, checked, summary, site] >> digests
+    [batches, loaded, build, checked, summary, docs, site, digests] >> night_failed()
 
 
 nightly_submissions()

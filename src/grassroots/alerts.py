@@ -10,7 +10,8 @@ The night's findings include the cross-form and plausibility warnings (X1-X4, P1
 stored by the cross checks after the load, and the units newly overdue (rule K1,
 overdue.py); who gets what comes from routing.py. A night with no new finding and nothing
 newly overdue is a clean night: the board's summary only, with the reporting and on-time
-rates and the link to the night's GX Data Docs.
+rates and the link to the night's GX Data Docs. Each message links to the report site's
+pages of its recipient's units (site_links.py), the board's to the nation's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from itertools import groupby
@@ -34,6 +36,7 @@ from grassroots.overdue import (
 )
 from grassroots.routing import BOARD, Routing, load_routing, responsible_scopes, text
 from grassroots.safe_text import MESSAGE_LIMIT, shown
+from grassroots.site_links import SiteLinks
 
 log = logging.getLogger("grassroots.alerts")
 
@@ -130,13 +133,16 @@ def build_digests(
     registry=None,
     routing: pd.DataFrame | None = None,
     docs_link: str | None = None,
+    links: SiteLinks | None = None,
 ) -> list[Digest]:
     """One digest per recipient with their units' findings and newly overdue units
-    (K1), and the board's summary."""
+    (K1) and links to their units' report pages, and the board's summary."""
     from grassroots.registry import Registry
 
     registry = registry or Registry.load()
     routing = load_routing() if routing is None else routing
+    links = links or SiteLinks.from_environment()
+    scopes = _scopes_per_recipient(routing)
     findings = _findings_of_run(conn, run_id)
     routes = Routing(routing)
     per_recipient = _files_per_recipient(findings, registry, routes)
@@ -150,6 +156,7 @@ def build_digests(
             overdue.get((email, name), ([], [])),
             run_id,
             docs_link,
+            links.lines(scopes.get((email, name), [])),
         )
         for email, name in sorted(set(per_recipient) | set(overdue))
     ]
@@ -161,13 +168,23 @@ def build_digests(
     details = {d.recipient: d for d in digests if d.recipient in board_emails}
     digests = [d for d in digests if d.recipient not in board_emails]
     for email, name in zip(board.recipient_email, board.recipient_name, strict=True):
-        body, file_ids = "\n".join(summary), []
+        body, file_ids = "\n".join(summary + links.lines(scopes.get((email, name), []))), []
         if email in details:
             body += "\n\nCác tệp chưa xác định được nơi phụ trách:\n\n" + details[email].body
             file_ids = details[email].file_ids
         subject = shown(f"[grassroots] Tổng hợp kiểm tra số liệu {run_id}")
         digests.append(Digest(email, name, subject, body, file_ids))
     return digests
+
+
+def _scopes_per_recipient(routing: pd.DataFrame) -> dict[tuple[str, str], list]:
+    """Each recipient's (level, code) scopes in the routing table, the board's included."""
+    scopes: dict[tuple[str, str], list] = defaultdict(list)
+    for level, code, email, name in routing[
+        ["scope_level", "scope_code", "recipient_email", "recipient_name"]
+    ].itertuples(index=False):
+        scopes[(email, name)].append((level, code))
+    return scopes
 
 
 def _files_per_recipient(
@@ -198,8 +215,10 @@ def _recipient_digest(
     overdue: tuple[list[str], list],
     run_id: str,
     docs_link: str | None,
+    page_lines: Sequence[str] = (),
 ) -> Digest:
-    """One recipient's message: their files' findings, then their overdue reports."""
+    """One recipient's message: their files' findings, then their overdue reports, then
+    the links to their units' report pages."""
     overdue_lines, marks = overdue
     rejected = sum(1 for b in blocks if b[0].status == "quarantined")
     body = [f"Kính gửi {name},", ""]
@@ -222,6 +241,7 @@ def _recipient_digest(
             *overdue_lines,
             "",
         ]
+    body.extend(page_lines)
     if docs_link:
         body.append(f"Chi tiết kết quả kiểm tra (Data Docs): {docs_link}")
     body.append("Thư này được gửi tự động; mỗi đêm chỉ gửi một thư tổng hợp.")

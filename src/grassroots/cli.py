@@ -339,7 +339,11 @@ def _add_run_commands(commands) -> None:
     report = commands.add_parser(
         "report", help="build the static report site (Vietnamese pages, Excel) from the marts"
     )
-    report.add_argument("--out", type=Path, help="folder (default: $GRASSROOTS_HOME/reports)")
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="folder (default: $GRASSROOTS_REPORTS_DIR or $GRASSROOTS_HOME/reports)",
+    )
     report.set_defaults(handler=_report)
 
     docs = commands.add_parser(

@@ -6,6 +6,8 @@ GRASSROOTS_HOME       state folder (embedded PostgreSQL, Airflow home, archive,
 GRASSROOTS_INBOX      folder the nightly run reads (or a file:// URL); default
                       <home>/inbox.
 GRASSROOTS_WAREHOUSE_URL  an external PostgreSQL (admin URL) instead of the embedded one.
+GRASSROOTS_REPORTS_DIR    folder of the report site the night rebuilds; default
+                      <home>/reports.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class Paths:
     @property
     def inbox(self) -> Path:
         return Path(os.environ.get("GRASSROOTS_INBOX") or self.home / "inbox")
+
+    @property
+    def reports(self) -> Path:
+        """The report site (grassroots.reports), rebuilt every night."""
+        return Path(os.environ.get("GRASSROOTS_REPORTS_DIR") or self.home / "reports")
 
     @property
     def archive(self) -> Path:

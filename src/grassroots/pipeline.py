@@ -122,6 +122,19 @@ def quality_summary(dsn: str, run_id: str | None = None) -> dict:
     }
 
 
+def build_report_site(dsn: str) -> dict:
+    """The report site rebuilt from the marts into the shared reports folder
+    (GRASSROOTS_REPORTS_DIR, else <home>/reports): only the pages whose figures changed are
+    rendered again; the counts of pages rebuilt and skipped are the task's result."""
+    from grassroots.reports.build import build
+
+    use_private_umask()
+    folder = paths().reports
+    summary = build(folder, dsn, say=log.info)
+    log.info("report site in %s: %s", folder, summary.line())
+    return {**summary.as_dict(), "folder": str(folder)}
+
+
 def send_quality_digests(dsn: str, run_id: str, smtp=None) -> dict:
     """Build the night's digests, keep a copy under <home>/digests/, send them if SMTP is
     set; then remember the overdue submissions listed (K1: each is listed once)."""

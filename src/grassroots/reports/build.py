@@ -1,5 +1,12 @@
 """Building the site into a folder: pages, their JSON and workbooks, the province
-workbooks; only files whose content changed are rewritten (`grassroots report`)."""
+workbooks (`grassroots report`, and the nightly `report_site` task).
+
+Only pages whose content changed are rendered again: each page's digest (its figures as
+JSON, what the page shares with the site, and the renderer's own source) is kept in the
+folder, and a page whose digest and files are unchanged is skipped before its HTML and
+SVG charts are made. Rendering is most of a build's time; the digest needs only the page's
+figures, which every build cuts from the marts anyway (bench/site.py measures both).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +23,26 @@ from grassroots.reports.site import PageKey, Site
 
 # Workbooks are zip files stamped with the time they were written, so their bytes change
 # on every save: the digest of the figures they hold decides whether to rewrite them.
-DIGESTS = ".workbook-digests.json"
+# Pages (keyed by their .html path) and workbooks (.xlsx) share the file.
+DIGESTS = ".digests.json"
+RENDERER_FILES = ("*.py", "templates/*")
+
+
+def renderer_digest() -> str:
+    """A digest of the reports package's code and templates: a new release renders every
+    page again, even where the figures are the same."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for pattern in RENDERER_FILES for p in root.glob(pattern)):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
 class Summary:
     pages: int = 0
     pages_written: int = 0
+    pages_skipped: int = 0  # digest unchanged: not rendered
     workbooks: int = 0
     workbooks_written: int = 0
     seconds: float = 0.0
@@ -30,9 +50,21 @@ class Summary:
     def line(self) -> str:
         return (
             f"{self.pages} pages ({self.pages_written} written,"
-            f" {self.pages - self.pages_written} unchanged), {self.workbooks} workbooks"
-            f" ({self.workbooks_written} written), {self.seconds:.1f} s"
+            f" {self.pages - self.pages_written} unchanged, {self.pages_skipped} not rendered"
+            f" again), {self.workbooks} workbooks ({self.workbooks_written} written),"
+            f" {self.seconds:.1f} s"
         )
+
+    def as_dict(self) -> dict:
+        return {
+            "pages": self.pages,
+            "pages_rebuilt": self.pages - self.pages_skipped,
+            "pages_skipped": self.pages_skipped,
+            "pages_written": self.pages_written,
+            "workbooks": self.workbooks,
+            "workbooks_written": self.workbooks_written,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:
@@ -55,6 +87,7 @@ class Builder:
         self.out, self.site, self.say = out, site, say
         self.env = pages.environment()
         self.summary = Summary()
+        self.renderer = renderer_digest()
         digests = out / DIGESTS
         self.old = json.loads(digests.read_text()) if digests.exists() else {}
         self.digests: dict[str, str] = {}
@@ -84,17 +117,27 @@ class Builder:
             self.workbook(
                 workbook, json.dumps(rows, default=str), lambda: xlsx.province_workbook(rows)
             )
-        html = pages.render(
-            self.env,
-            page,
-            {"as_of": self.as_of, "province_workbook": workbook and workbook.rsplit("/", 1)[-1]},
-        )
+        shared = {
+            "as_of": self.as_of,
+            "province_workbook": workbook and workbook.rsplit("/", 1)[-1],
+        }
         stem = key.path.removesuffix(".html")
-        written = write_if_changed(self.out / key.path, html.encode())
-        written |= write_if_changed(self.out / (stem + ".json"), text.encode())
         self.summary.pages += 1
-        self.summary.pages_written += written
+        if self.unchanged(key.path, text + json.dumps(shared, sort_keys=True), stem + ".json"):
+            self.summary.pages_skipped += 1
+        else:
+            html = pages.render(self.env, page, shared)
+            written = write_if_changed(self.out / key.path, html.encode())
+            written |= write_if_changed(self.out / (stem + ".json"), text.encode())
+            self.summary.pages_written += written
         self.workbook(stem + ".xlsx", text, lambda: xlsx.page_workbook(page))
+
+    def unchanged(self, path: str, content: str, *others: str) -> bool:
+        """Record the page's digest; True if the last build left the same page in place."""
+        digest = hashlib.sha256((self.renderer + content).encode()).hexdigest()
+        self.digests[path] = digest
+        files = (self.out / name for name in (path, *others))
+        return self.old.get(path) == digest and all(f.exists() for f in files)
 
     def province_rows(self, key: PageKey) -> list[list]:
         inside = self.site.descendants(key)

@@ -59,6 +59,12 @@ bench: install
 bench-quick: install
 	$(BIN)/python bench/run.py --scale province --years 2022-2024 --skip-history
 
+# The analyst guide's questions timed as the analyst role on $GRASSROOTS_HOME (default
+# .state/bench): median and worst of 3 runs each. See bench/questions.py.
+.PHONY: bench-questions
+bench-questions: install
+	$(BIN)/python bench/questions.py
+
 # A night run by grassroots serve (the scheduler) on what the last bench run left: bench/served.py.
 .PHONY: bench-served
 bench-served: install

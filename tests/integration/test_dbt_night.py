@@ -213,8 +213,9 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
         tests / "marts/fct_indicator_values.yml/not_null_fct_indicator_values_indicator_code.sql"
     )
     assert "built_at >= cast(" in fiv_test.read_text()
-    mart = next(tests.glob("marts/mart_membership.yml/unique_combination_mart_*.sql"))
-    assert "where false" in mart.read_text()
+    # The wide marts pivot only the long rows written since their own last build: none.
+    assert rows["mart_membership"] == rows["mart_ratings"] == rows["mart_village_branches"] == 0
+    assert "and built_at > cast(" in _compiled(target, "mart_membership")
     # Tables rebuilt in full (not incremental) are still tested in full.
     dim = next(tests.glob("marts/dim_year.yml/*.sql"))
     assert "built_at" not in dim.read_text()
@@ -393,13 +394,12 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
         " change_vs_previous_year from marts.fct_indicator_values order by 1, 2, 3, 4, 5"
     ).fetchall()
     assert values_after == values_before
-    # The tests of the rebuilt tables ran on this run's rows, the mart views on 2023-2024.
-    mart = next(
-        (target / "compiled" / "grassroots" / "models").glob(
-            "marts/mart_membership.yml/unique_combination_mart_*.sql"
-        )
-    )
-    assert "year in (2023, 2024)" in mart.read_text()
+    # The wide marts replaced the rows of the partitions rewritten: 2023 and 2024.
+    rewritten_years = conn.execute(
+        "select array_agg(distinct year order by year) from marts.mart_membership"
+        " where built_at > (select max(built_at) from marts.fct_indicator_values)"
+    ).fetchone()[0]
+    assert rewritten_years == [2023, 2024]
 
 
 def _by_first_column(conn, query: str) -> dict:
@@ -534,6 +534,50 @@ def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(wareho
     incremental = {key: row[:-1] for key, row in after.items()}
     _build(warehouse, tmp / "resend_full", "--select", "fct_indicator_values", "--full-refresh")
     assert {key: row[:-1] for key, row in _indicator_rows(conn).items()} == incremental
+
+
+WIDE_MARTS = ("mart_membership", "mart_ratings", "mart_village_branches")
+
+
+def _wide_rows(conn) -> dict[str, dict[tuple, tuple]]:
+    """mart -> key -> (row as json without built_at, built_at) of the wide marts."""
+    return {
+        mart: {
+            row[:4]: row[4:]
+            for row in conn.execute(
+                "select geography, unit_level, unit_code, year, to_jsonb(m) - 'built_at',"
+                f" built_at from marts.{mart} as m"
+            )
+        }
+        for mart in WIDE_MARTS
+    }
+
+
+def test_wide_marts_rewrite_the_long_table_partitions_and_equal_a_full_build(warehouse, night):
+    conn, tmp = night
+    marts = [f"+{mart}" for mart in WIDE_MARTS]
+    # In step with fct_indicator_values first (the test above rebuilt it alone).
+    _build(warehouse, tmp / "wide_marts", "--select", *WIDE_MARTS)
+    before = _wide_rows(conn)
+    # 06196 sends its village branches of 2023 again, with other sizes and ratings.
+    _resend(conn, tmp / "resend_cb", "cb_06196_2023_v2.csv", cb(2023, "06196", [(1, 9, "good")]))
+    _build(warehouse, tmp / "resend_cb_build", "--select", *marts)
+    after = _wide_rows(conn)
+    for mart in WIDE_MARTS:
+        built_before = {key: row[1] for key, row in before[mart].items()}
+        rewritten = {key for key, row in after[mart].items() if row[1] != built_before.get(key)}
+        partitions = {after[mart][key][0]["build_partition"] for key in rewritten}
+        # The commune's partitions (as reported, and today's commune) and the upper
+        # levels, of 2023 and the two years after that the build covers.
+        assert "2023:as_reported:06196" in partitions, mart
+        assert not {p for p in partitions if p.split(":")[0] < "2023"}, mart
+        assert not {key for key in rewritten if key[2].startswith("06193")}, mart
+    incremental = {mart: {k: row[0] for k, row in after[mart].items()} for mart in WIDE_MARTS}
+    _build(warehouse, tmp / "resend_cb_full", "--select", *WIDE_MARTS, "--full-refresh")
+    full = _wide_rows(conn)
+    assert {mart: {k: row[0] for k, row in full[mart].items()} for mart in WIDE_MARTS} == (
+        incremental
+    )
 
 
 def _versions(conn) -> dict[int, tuple]:

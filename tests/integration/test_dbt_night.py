@@ -172,6 +172,13 @@ def test_indicator_key_is_a_unique_index_that_rejects_a_duplicate(night):
         " and tablename = 'fct_indicator_values' and indexdef like 'CREATE UNIQUE%'"
     ).fetchone()
     assert indexdef.endswith("(unit_code, indicator_code, geography, unit_level, year)")
+    # The rows above the commune have their own index (one indicator for every district).
+    (partial,) = conn.execute(
+        "select indexdef from pg_indexes where schemaname = 'marts'"
+        " and tablename = 'fct_indicator_values' and indexdef like '%% WHERE %%'"
+    ).fetchone()
+    assert "(indicator_code, unit_level, geography, unit_code, year)" in partial
+    assert "district" in partial
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute(
             "insert into marts.fct_indicator_values"

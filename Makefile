@@ -65,6 +65,12 @@ bench-quick: install
 bench-upload: install
 	$(BIN)/python bench/upload.py
 
+# The analyst guide's questions timed as the analyst role on $GRASSROOTS_HOME (default
+# .state/bench): median and worst of 3 runs each. See bench/questions.py.
+.PHONY: bench-questions
+bench-questions: install
+	$(BIN)/python bench/questions.py
+
 # A night run by grassroots serve (the scheduler) on what the last bench run left: bench/served.py.
 .PHONY: bench-served
 bench-served: install

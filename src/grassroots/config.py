@@ -43,7 +43,8 @@ class Paths:
 
     @property
     def reports(self) -> Path:
-        """The report site (grassroots.reports), rebuilt every night."""
+        """The report site (grassroots.reports): rebuilt every night, the default of
+        `grassroots report`, served at /grassroots/reports/."""
         return Path(os.environ.get("GRASSROOTS_REPORTS_DIR") or self.home / "reports")
 
     @property
@@ -68,11 +69,6 @@ class Paths:
     def tmp(self) -> Path:
         """TMPDIR of every process the product starts."""
         return self.home / "tmp"
-
-    @property
-    def reports(self) -> Path:
-        """The site `grassroots report` builds by default (served at /grassroots/reports/)."""
-        return self.home / "reports"
 
     @property
     def dbt_docs(self) -> Path:

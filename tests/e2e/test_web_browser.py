@@ -132,7 +132,11 @@ def test_a_browser_logs_in_and_opens_each_site(served, tmp_path):
             page.goto(f"{served.url}{URL_PREFIX}/data-docs/", timeout=60_000)
             expect(page.get_by_role("link", name=RUN_ID)).to_be_visible()
             _shot(page, "data-docs-index", errors)
-            _open_gx_site(browser, served.url, page.get_by_role("link", name=RUN_ID))
+            run_href = page.get_by_role("link", name=RUN_ID).get_attribute("href")
+            _open_gx_page(browser, served.url, run_href, "data-docs-run", "Expectation")
+            page.locator("details summary").first.click()
+            validation = page.locator("details a").first.get_attribute("href")
+            _open_gx_page(browser, served.url, validation, "data-docs-validation", "Status")
         finally:
             browser.close()
 
@@ -175,22 +179,21 @@ def _shot(page, name: str, errors: list[str], tolerated: tuple[str, ...] = ()) -
     assert found == [], (name, found)
 
 
-def _open_gx_site(browser, origin: str, link) -> None:
-    """A night's GX Data Docs: every file from the server loads; the CDN files are
-    refused at once (offline machine) and only their consequences are tolerated."""
+def _open_gx_page(browser, origin: str, href: str, name: str, text: str) -> None:
+    """A page of a night's GX Data Docs: every file from the server loads; the CDN files
+    are refused at once (offline machine) and only their consequences are tolerated."""
     page, errors = _watched(browser.new_page(), origin)
     page.route(
         "**/*",
         lambda route: route.continue_() if route.request.url.startswith(origin) else route.abort(),
     )
-    href = link.get_attribute("href")
     response = page.goto(f"{origin}{href}", timeout=60_000)
     assert response.ok and response.headers["content-type"].startswith("text/html")
     page.wait_for_load_state("load")
-    assert "Expectation" in page.locator("body").inner_text()
+    assert text in page.locator("body").inner_text(), name
     ours = [e for e in errors if not any(symptom in e for symptom in CDN_SYMPTOMS)]
-    screenshot = SHOTS / "data-docs-run.png"
+    screenshot = SHOTS / f"{name}.png"
     screenshot.unlink(missing_ok=True)
     page.screenshot(path=str(screenshot))
-    assert ours == [], ours
+    assert ours == [], (name, ours)
     page.close()

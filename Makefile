@@ -48,8 +48,8 @@ unit: install
 
 docs: install
 	$(BIN)/grassroots setup
-	$(BIN)/grassroots dbt docs generate
-	@echo "serve with: $(BIN)/grassroots dbt docs serve --port 8081"
+	$(BIN)/grassroots docs
+	@echo "served at /grassroots/dbt-docs/ by grassroots serve"
 
 # Intake benchmark on its own state folder (.state/bench): national year, full history
 # 2008-2025 and a 1 % night, each next to a floor (csv/calamine + one COPY). See bench/run.py.
@@ -58,6 +58,18 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python bench/run.py --scale province --years 2022-2024 --skip-history
+
+# The upload page: time from upload to answer for a province's commune files, next to
+# the bare GX validation of the same file (bench/upload.py).
+.PHONY: bench-upload
+bench-upload: install
+	$(BIN)/python bench/upload.py
+
+# The analyst guide's questions timed as the analyst role on $GRASSROOTS_HOME (default
+# .state/bench): median and worst of 3 runs each. See bench/questions.py.
+.PHONY: bench-questions
+bench-questions: install
+	$(BIN)/python bench/questions.py
 
 # A night run by grassroots serve (the scheduler) on what the last bench run left: bench/served.py.
 .PHONY: bench-served

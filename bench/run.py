@@ -58,6 +58,7 @@ os.environ.setdefault("GRASSROOTS_HOME", str(REPO / ".state" / "bench"))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 
+import dbt_floor  # noqa: E402  (bench/dbt_floor.py, beside this script)
 import psycopg  # noqa: E402
 
 from grassroots import intake  # noqa: E402
@@ -307,6 +308,9 @@ def scenario(name, inbox, url, args, *, fresh: bool, idle_dbt: bool = False, ski
         idle_dbt=idle_dbt,
     )
     result.update(name=name, fresh_warehouse=fresh, floor=floor_result)
+    if fresh and result["dbt_exit"] is not None:
+        # The build's floor, in the same run: its long table's rows written once.
+        result["dbt_floor"] = dbt_floor.measure(admin_url())
     seconds = result["seconds"]
     # The intake is read + validate + load: everything after registration.
     result["ratio_intake_to_floor"] = seconds["process"] / floor_result["total"]
@@ -356,6 +360,9 @@ def print_result(result: dict) -> None:
         "  (batch stages are summed over batches and overlap each other; the intake row"
         " is wall time)"
     )
+    if "dbt_floor" in result:
+        nodes = [(node, seconds) for node, seconds, _ in result["dbt_nodes"]]
+        dbt_floor.print_against(result["dbt_floor"], nodes, s.get("dbt"))
     print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -35,6 +35,11 @@ EXCLUDED_COLUMNS = {
     "fct_submission_completeness": ("as_of_date",),
     # When the intake received the file and when its version became or stopped being current.
     "fct_submission_versions": ("received_at", "current_from", "current_to"),
+    # The wide marts' unit of incremental rebuild, a copy of fct_indicator_values' (which
+    # the digest of that table covers).
+    "mart_membership": ("build_partition",),
+    "mart_ratings": ("build_partition",),
+    "mart_village_branches": ("build_partition",),
     # The run's id, when the finding was written and the file received: per run.
     # finding_id is an identity in insert order, which the intake's batches do not fix.
     "fct_validation_findings": ("finding_id", "run_id", "created_at", "received_at"),

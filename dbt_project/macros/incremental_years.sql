@@ -112,7 +112,9 @@
     refresh or first build; otherwise the terms overlapping a changed reporting year
     widened by two years either side (the years fct_indicator_values rebuilds), the
     terms of CT submissions whose current version changed, and the terms still running
-    this year. -#}
+    this year when int_unit_lineage got rows since (the running term's commune targets
+    map onto today's communes through this year's lineage, which a new calendar year or
+    a registry rebuild writes; on other nights it is unchanged). -#}
 {% macro in_build_terms(since) -%}
     {%- if since is none -%}
         true
@@ -127,8 +129,14 @@
             order by 1
         {%- endset -%}
         {%- set terms = run_query(terms_sql).columns[0].values() -%}
+        {%- set lineage_sql -%}
+            select coalesce(max(built_at) > cast('{{ since }}' as timestamptz), true)
+            from {{ ref('int_unit_lineage') }}
+        {%- endset -%}
+        {%- set lineage_rebuilt = run_query(lineage_sql).columns[0].values()[0] -%}
         (
-            term_end_year > cast(extract(year from current_date) as integer)
+            {{ 'term_end_year > cast(extract(year from current_date) as integer)'
+                if lineage_rebuilt else 'false' }}
             {%- for year in build_years(since=since) %}
             or (term_start_year <= {{ year + 2 }} and term_end_year > {{ year - 2 }})
             {%- endfor %}

@@ -1,7 +1,16 @@
-{#- The mart_* views: fct_indicator_values pivoted wide, one row per geography, unit
+{#- The mart_* tables: fct_indicator_values pivoted wide, one row per geography, unit
     and year, one column per indicator of `indicators` (its value), then the columns
-    of `coverage` ({name: expression}, e.g. the units reported for one indicator). -#}
+    of `coverage` ({name: expression}, e.g. the units reported for one indicator).
+
+    Incremental with fct_indicator_values, delete+insert by its build_partition (a
+    commune with its villages, a current commune, or the rest of a year and
+    geography): a build pivots only the long rows written since this mart's newest
+    built_at (fct_indicator_values' built_at index), which are whole partitions, and
+    replaces those partitions here. A night with no new file reads no long row; a
+    full refresh (or the first build) pivots every row. Each wide row lies in one
+    partition (build_partition is a function of its geography, level, unit and year). -#}
 {% macro indicators_wide(indicators, coverage) -%}
+    {%- set since = build_since() -%}
     {%- set columns = [] -%}
     {%- for code in indicators -%}
         {%- do columns.append(
@@ -18,8 +27,33 @@
         max(unit_name) as unit_name,
         year,
         {% for expression, name in columns %}{{ expression }} as {{ name }},
-        {% endfor %}bool_or(is_estimate) as is_estimate
+        {% endfor %}bool_or(is_estimate) as is_estimate,
+        build_partition,
+        now() as built_at
     from {{ ref('fct_indicator_values') }}
-    where indicator_code in ('{{ indicators | join("', '") }}')
-    group by geography, unit_level, unit_code, year
+    where
+        indicator_code in ('{{ indicators | join("', '") }}')
+        and {{ 'true' if since is none else "built_at > cast('" ~ since ~ "' as timestamptz)" }}
+    group by geography, unit_level, unit_code, year, build_partition
+{%- endmacro %}
+
+{#- The config of every mart_* pivot: incremental by build_partition; its key a unique
+    index (PostgreSQL rejects a duplicate; the test enforced_unique checks the index),
+    with unit_code first for analysts' lookups of one unit; an index on level and
+    geography for the questions over all units of a level (every district, every
+    province: a few thousand rows of millions). -#}
+{% macro indicators_wide_config() -%}
+    {{ config(
+        materialized='incremental',
+        unique_key='build_partition',
+        indexes=[
+            {'columns': ['unit_code', 'geography', 'unit_level', 'year'], 'unique': True},
+            {'columns': ['unit_level', 'geography', 'unit_code', 'year']},
+            {'columns': ['build_partition']},
+            {'columns': ['built_at']},
+        ],
+        post_hook=[
+            {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
+        ],
+    ) }}
 {%- endmacro %}

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grassroots.check.command import add_check_commands
 from grassroots.cli_data import add_data_commands
 from grassroots.config import (
     ANALYST_ROLE,
@@ -189,6 +190,18 @@ def _report(args) -> int:
     return 0
 
 
+def _docs(args) -> int:
+    from grassroots.dbt_docs import generate_if_stale
+    from grassroots.runtime import runtime_env
+    from grassroots.warehouse import Warehouse
+
+    warehouse = Warehouse()
+    if not warehouse.is_running():
+        warehouse.start()
+    generate_if_stale(runtime_env(warehouse), force=args.force, say=_say)
+    return 0
+
+
 def _demo(args) -> int:
     from grassroots.report import print_demo_report
 
@@ -221,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_server_commands(commands)
     _add_run_commands(commands)
     add_data_commands(commands)
+    add_check_commands(commands)
     return parser
 
 
@@ -331,6 +345,12 @@ def _add_run_commands(commands) -> None:
         help="folder (default: $GRASSROOTS_REPORTS_DIR or $GRASSROOTS_HOME/reports)",
     )
     report.set_defaults(handler=_report)
+
+    docs = commands.add_parser(
+        "docs", help="generate dbt's docs site into $GRASSROOTS_HOME/dbt_docs when stale"
+    )
+    docs.add_argument("--force", action="store_true", help="generate even when up to date")
+    docs.set_defaults(handler=_docs)
 
     commands.add_parser("demo", help="run the nightly DAG on the sample submissions").set_defaults(
         handler=_demo

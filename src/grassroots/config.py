@@ -43,7 +43,8 @@ class Paths:
 
     @property
     def reports(self) -> Path:
-        """The report site (grassroots.reports), rebuilt every night."""
+        """The report site (grassroots.reports): rebuilt every night, the default of
+        `grassroots report`, served at /grassroots/reports/."""
         return Path(os.environ.get("GRASSROOTS_REPORTS_DIR") or self.home / "reports")
 
     @property
@@ -68,6 +69,11 @@ class Paths:
     def tmp(self) -> Path:
         """TMPDIR of every process the product starts."""
         return self.home / "tmp"
+
+    @property
+    def dbt_docs(self) -> Path:
+        """dbt's docs site `grassroots docs` generates (served at /grassroots/dbt-docs/)."""
+        return self.home / "dbt_docs"
 
     @property
     def secrets(self) -> Path:

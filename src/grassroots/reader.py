@@ -57,6 +57,11 @@ class ParsedFile:
     missing_columns: list[str] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     encoding: str | None = None  # utf-8, utf-8-sig, utf-16, cp1258 or xlsx
+    # Where the table sits in the sheet, for messages in sheet coordinates (grassroots
+    # check): the header's row number and each known column's 0-based position in it.
+    header_row: int | None = None
+    columns_at: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # column -> its header cell
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -256,6 +261,9 @@ def parse_content(file_id: int, original_name: str, content: bytes) -> ParsedFil
         missing_columns=missing,
         problems=problems,
         encoding=encoding,
+        header_row=header_at + 1,
+        columns_at=positions,
+        headers={name: str(header[at]).strip() for name, at in positions.items()},
     )
 
 

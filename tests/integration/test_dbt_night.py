@@ -172,6 +172,13 @@ def test_indicator_key_is_a_unique_index_that_rejects_a_duplicate(night):
         " and tablename = 'fct_indicator_values' and indexdef like 'CREATE UNIQUE%'"
     ).fetchone()
     assert indexdef.endswith("(unit_code, indicator_code, geography, unit_level, year)")
+    # The rows above the commune have their own index (one indicator for every district).
+    (partial,) = conn.execute(
+        "select indexdef from pg_indexes where schemaname = 'marts'"
+        " and tablename = 'fct_indicator_values' and indexdef like '%% WHERE %%'"
+    ).fetchone()
+    assert "(indicator_code, unit_level, geography, unit_code, year)" in partial
+    assert "district" in partial
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute(
             "insert into marts.fct_indicator_values"
@@ -203,6 +210,8 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     assert rows["int_expected_submissions"] == 0
     # No version loaded or superseded: no submission, no congress term selected again.
     assert rows["int_current_submissions"] == rows["fct_term_targets"] == 0
+    # Nor the running congress term: this year's lineage is as it was.
+    assert rows["mart_targets"] == 0
     # The build years were resolved at run time: nothing changed, so the filter is false.
     assert "year in (" not in _compiled(target, "fct_indicator_values")
     assert "where false" in _compiled(target, "fct_indicator_values")
@@ -213,8 +222,9 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
         tests / "marts/fct_indicator_values.yml/not_null_fct_indicator_values_indicator_code.sql"
     )
     assert "built_at >= cast(" in fiv_test.read_text()
-    mart = next(tests.glob("marts/mart_membership.yml/unique_combination_mart_*.sql"))
-    assert "where false" in mart.read_text()
+    # The wide marts pivot only the long rows written since their own last build: none.
+    assert rows["mart_membership"] == rows["mart_ratings"] == rows["mart_village_branches"] == 0
+    assert "and built_at > cast(" in _compiled(target, "mart_membership")
     # Tables rebuilt in full (not incremental) are still tested in full.
     dim = next(tests.glob("marts/dim_year.yml/*.sql"))
     assert "built_at" not in dim.read_text()
@@ -393,13 +403,12 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
         " change_vs_previous_year from marts.fct_indicator_values order by 1, 2, 3, 4, 5"
     ).fetchall()
     assert values_after == values_before
-    # The tests of the rebuilt tables ran on this run's rows, the mart views on 2023-2024.
-    mart = next(
-        (target / "compiled" / "grassroots" / "models").glob(
-            "marts/mart_membership.yml/unique_combination_mart_*.sql"
-        )
-    )
-    assert "year in (2023, 2024)" in mart.read_text()
+    # The wide marts replaced the rows of the partitions rewritten: 2023 and 2024.
+    rewritten_years = conn.execute(
+        "select array_agg(distinct year order by year) from marts.mart_membership"
+        " where built_at > (select max(built_at) from marts.fct_indicator_values)"
+    ).fetchone()[0]
+    assert rewritten_years == [2023, 2024]
 
 
 def _by_first_column(conn, query: str) -> dict:
@@ -428,16 +437,17 @@ def test_targets_rebuild_the_terms_a_night_touches_and_equal_a_full_build(wareho
     conn, tmp = night
     before = _term_builds(conn)
     assert set(before) == {"2015-2020", "2020-2025", "2025-2030"}
-    # A resent 2015-2020 CT: that term and the running one (its lineage year is this
-    # year's); 2020-2025 keeps its rows.
+    # A resent 2015-2020 CT: that term alone. The running term maps its targets through
+    # this year's lineage, which no night rewrites but a new calendar year's (or a
+    # registry rebuild): 2020-2025 and 2025-2030 keep their rows.
     conn.execute("update landing.received_files set loaded_at = now() where period = '2015-2020'")
     target = tmp / "ct_night"
     _build(warehouse, target)
     assert "congress_term in ('2015-2020')" in _compiled(target, "mart_targets")
     after_ct = _term_builds(conn)
-    assert after_ct["2020-2025"] == before["2020-2025"]
-    for term in ("2015-2020", "2025-2030"):
-        assert after_ct[term][1] > before[term][2], term
+    assert after_ct["2015-2020"][1] > before["2015-2020"][2]
+    for term in ("2020-2025", "2025-2030"):
+        assert after_ct[term] == before[term], term
     # A changed 2023: the terms within two years of it (2020-2025, 2025-2030); not 2015-2020.
     conn.execute(
         "update landing.received_files set loaded_at = now() where period = '2023'"
@@ -534,6 +544,50 @@ def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(wareho
     incremental = {key: row[:-1] for key, row in after.items()}
     _build(warehouse, tmp / "resend_full", "--select", "fct_indicator_values", "--full-refresh")
     assert {key: row[:-1] for key, row in _indicator_rows(conn).items()} == incremental
+
+
+WIDE_MARTS = ("mart_membership", "mart_ratings", "mart_village_branches")
+
+
+def _wide_rows(conn) -> dict[str, dict[tuple, tuple]]:
+    """mart -> key -> (row as json without built_at, built_at) of the wide marts."""
+    return {
+        mart: {
+            row[:4]: row[4:]
+            for row in conn.execute(
+                "select geography, unit_level, unit_code, year, to_jsonb(m) - 'built_at',"
+                f" built_at from marts.{mart} as m"
+            )
+        }
+        for mart in WIDE_MARTS
+    }
+
+
+def test_wide_marts_rewrite_the_long_table_partitions_and_equal_a_full_build(warehouse, night):
+    conn, tmp = night
+    marts = [f"+{mart}" for mart in WIDE_MARTS]
+    # In step with fct_indicator_values first (the test above rebuilt it alone).
+    _build(warehouse, tmp / "wide_marts", "--select", *WIDE_MARTS)
+    before = _wide_rows(conn)
+    # 06196 sends its village branches of 2023 again, with other sizes and ratings.
+    _resend(conn, tmp / "resend_cb", "cb_06196_2023_v2.csv", cb(2023, "06196", [(1, 9, "good")]))
+    _build(warehouse, tmp / "resend_cb_build", "--select", *marts)
+    after = _wide_rows(conn)
+    for mart in WIDE_MARTS:
+        built_before = {key: row[1] for key, row in before[mart].items()}
+        rewritten = {key for key, row in after[mart].items() if row[1] != built_before.get(key)}
+        partitions = {after[mart][key][0]["build_partition"] for key in rewritten}
+        # The commune's partitions (as reported, and today's commune) and the upper
+        # levels, of 2023 and the two years after that the build covers.
+        assert "2023:as_reported:06196" in partitions, mart
+        assert not {p for p in partitions if p.split(":")[0] < "2023"}, mart
+        assert not {key for key in rewritten if key[2].startswith("06193")}, mart
+    incremental = {mart: {k: row[0] for k, row in after[mart].items()} for mart in WIDE_MARTS}
+    _build(warehouse, tmp / "resend_cb_full", "--select", *WIDE_MARTS, "--full-refresh")
+    full = _wide_rows(conn)
+    assert {mart: {k: row[0] for k, row in full[mart].items()} for mart in WIDE_MARTS} == (
+        incremental
+    )
 
 
 def _versions(conn) -> dict[int, tuple]:

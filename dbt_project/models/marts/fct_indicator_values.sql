@@ -14,7 +14,10 @@
 -- PostgreSQL enforces it on every insert, and its unit_code prefix serves analysts'
 -- lookups of one unit. The table is partitioned by year (macros/year_partitions.sql):
 -- a night's delete, insert and vacuum touch the partitions of its years; queries by
--- year read their partitions, so no index on year. After the build, outside the
+-- year read their partitions, so no index on year. Questions over every unit of a level
+-- above the commune (all districts' series of one indicator: the analyst guide) read a
+-- partial index of those levels' rows (macros/partial_index.sql), a few thousand rows
+-- of each year's ~700,000. After the build, outside the
 -- transaction: vacuum (analyze) of the partitions whose rows the delete+insert
 -- replaced (analyze alone after a full build; see macros/maintenance_after_build.sql).
 -- depends_on: {{ ref('dim_indicator') }}
@@ -35,6 +38,8 @@
         pre_hook=["{{ ensure_year_partitions() }}"],
         post_hook=[
             "{{ create_indicator_change_function() }}",
+            "{{ partial_index(['indicator_code', 'unit_level', 'geography', 'unit_code', 'year'],"
+            ~ " \"unit_level in ('district', 'province', 'nation')\") }}",
             {'sql': '{{ vacuum_after_replace() }}', 'transaction': false},
         ],
     )

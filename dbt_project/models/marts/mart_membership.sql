@@ -1,7 +1,7 @@
 -- Membership (forms DV and TC): fct_indicator_values pivoted wide, one row per geography, unit and
--- year, one column per indicator, with the reporting coverage. A view: always in step
--- with fct_indicator_values.
-{{ config(materialized='view') }}
+-- year, one column per indicator, with the reporting coverage. A table, incremental with
+-- fct_indicator_values (macros/indicators_wide.sql).
+{{ indicators_wide_config() }}
 
 {{ indicators_wide(
     [

@@ -12,8 +12,9 @@
 -- the actual meets the term target.
 -- Incremental, delete+insert by congress term: a night rebuilds the terms that overlap
 -- the years fct_indicator_values rebuilt (a changed year and two either side), the
--- terms of changed CT submissions and the running term (its commune targets map onto
--- today's communes through the lineage of the current year, which follows the clock).
+-- terms of changed CT submissions, and the running term when int_unit_lineage was
+-- rebuilt (its commune targets map onto today's communes through the lineage of the
+-- current year, written on a new calendar year; macros/incremental_years.sql).
 -- depends_on: {{ ref('stg_received_files') }}
 {{
     config(

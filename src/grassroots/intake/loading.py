@@ -215,7 +215,7 @@ def _load_or_split(conn, parsed, result, run_id) -> tuple[IntakeSummary, list[in
         return summary, quarantined
 
 
-def _copy_rows(cur: psycopg.Cursor, table: str, frame) -> int:
+def copy_rows(cur: psycopg.Cursor, table: str, frame) -> int:
     """One COPY for all rows of a batch; CSV text built by pandas, not row by row."""
     if frame.empty:
         return 0
@@ -240,7 +240,7 @@ def load_batch(conn, parsed: list[ParsedFile], result, run_id) -> tuple[IntakeSu
         summary.findings = _copy_findings(cur, result.findings, identity, run_id)
         for form_code, frame in result.typed.items():
             rows = frame[frame["file_id"].isin(accepted)]
-            summary.rows_loaded += _copy_rows(cur, FORMS[form_code].raw_table, rows)
+            summary.rows_loaded += copy_rows(cur, FORMS[form_code].raw_table, rows)
         failpoint("load_after_copy")
         reasons_by_file = _reasons(result.findings)
         outcomes = []

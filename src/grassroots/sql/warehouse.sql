@@ -244,4 +244,65 @@ comment on table landing.validation_results is
 create index if not exists validation_results_created_at
     on landing.validation_results (created_at);
 
+-- The upload page's signed links, one per unit (grassroots.check.links): the link's
+-- signature proves it was issued here; revoking it is recorded here and checked on use.
+create table if not exists landing.upload_links (
+    link_id text primary key,
+    unit_code text not null,
+    issued_at timestamptz not null default now(),
+    expires_at timestamptz not null,
+    revoked_at timestamptz
+);
+comment on table landing.upload_links is
+    'Signed upload links issued to units (grassroots upload-link); revoked_at set when revoked.';
+comment on column landing.upload_links.link_id is 'The link''s id, signed into its token.';
+comment on column landing.upload_links.unit_code is 'The unit whose files the link may send.';
+comment on column landing.upload_links.expires_at is 'The link is refused after this time.';
+comment on column landing.upload_links.revoked_at is 'When the link was revoked (null: valid).';
+
+-- Every attempt at the upload page, accepted or refused, with the check's result
+-- (grassroots.check.receive). A refused file is not stored anywhere; its findings are.
+create table if not exists landing.upload_events (
+    event_id bigint generated always as identity primary key,
+    link_id text,
+    unit_code text,
+    client_ip text,
+    attempted_at timestamptz not null default now(),
+    original_name text,
+    size_bytes bigint,
+    sha256 text,
+    outcome text not null check (outcome in ('accepted', 'refused')),
+    reason text,
+    form_code text,
+    period text,
+    errors integer not null default 0,
+    warnings integer not null default 0,
+    findings jsonb not null default '[]'::jsonb,
+    inbox_name text
+);
+comment on table landing.upload_events is
+    'Every upload attempt at the upload page: who, when, the file''s hash, the outcome and the check''s findings.';
+comment on column landing.upload_events.link_id is 'The signed link used (null: no valid link).';
+comment on column landing.upload_events.unit_code is 'The unit of the link.';
+comment on column landing.upload_events.client_ip is 'The sender''s address as the server saw it.';
+comment on column landing.upload_events.original_name is 'The file name the sender gave (text only, never a path).';
+comment on column landing.upload_events.sha256 is 'SHA-256 of the bytes received (the receipt).';
+comment on column landing.upload_events.outcome is 'accepted: written into the inbox; refused: not stored.';
+comment on column landing.upload_events.reason is 'Why it was refused: too_large, zip_bomb, bad_link, revoked, other_unit, errors.';
+comment on column landing.upload_events.findings is 'The check''s findings (rule, severity, sheet row and column, value, message).';
+comment on column landing.upload_events.inbox_name is 'The name it was written under in the inbox (accepted only).';
+create index if not exists upload_events_link on landing.upload_events (link_id, attempted_at);
+
+-- Which units' uploads a staff member (an Airflow UI login) sees on the upload page's
+-- staff view; the UI's admin role sees every unit (grassroots upload-link assign).
+create table if not exists landing.upload_staff_units (
+    user_name text not null,
+    unit_code text not null,
+    primary key (user_name, unit_code)
+);
+comment on table landing.upload_staff_units is
+    'Units whose uploads each staff login sees at /grassroots/gui-bao-cao/ (admins see all).';
+comment on column landing.upload_staff_units.user_name is 'The Airflow UI login.';
+comment on column landing.upload_staff_units.unit_code is 'A unit the login follows.';
+
 reset role;

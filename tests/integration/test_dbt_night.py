@@ -546,50 +546,6 @@ def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(wareho
     assert {key: row[:-1] for key, row in _indicator_rows(conn).items()} == incremental
 
 
-WIDE_MARTS = ("mart_membership", "mart_ratings", "mart_village_branches")
-
-
-def _wide_rows(conn) -> dict[str, dict[tuple, tuple]]:
-    """mart -> key -> (row as json without built_at, built_at) of the wide marts."""
-    return {
-        mart: {
-            row[:4]: row[4:]
-            for row in conn.execute(
-                "select geography, unit_level, unit_code, year, to_jsonb(m) - 'built_at',"
-                f" built_at from marts.{mart} as m"
-            )
-        }
-        for mart in WIDE_MARTS
-    }
-
-
-def test_wide_marts_rewrite_the_long_table_partitions_and_equal_a_full_build(warehouse, night):
-    conn, tmp = night
-    marts = [f"+{mart}" for mart in WIDE_MARTS]
-    # In step with fct_indicator_values first (the test above rebuilt it alone).
-    _build(warehouse, tmp / "wide_marts", "--select", *WIDE_MARTS)
-    before = _wide_rows(conn)
-    # 06196 sends its village branches of 2023 again, with other sizes and ratings.
-    _resend(conn, tmp / "resend_cb", "cb_06196_2023_v2.csv", cb(2023, "06196", [(1, 9, "good")]))
-    _build(warehouse, tmp / "resend_cb_build", "--select", *marts)
-    after = _wide_rows(conn)
-    for mart in WIDE_MARTS:
-        built_before = {key: row[1] for key, row in before[mart].items()}
-        rewritten = {key for key, row in after[mart].items() if row[1] != built_before.get(key)}
-        partitions = {after[mart][key][0]["build_partition"] for key in rewritten}
-        # The commune's partitions (as reported, and today's commune) and the upper
-        # levels, of 2023 and the two years after that the build covers.
-        assert "2023:as_reported:06196" in partitions, mart
-        assert not {p for p in partitions if p.split(":")[0] < "2023"}, mart
-        assert not {key for key in rewritten if key[2].startswith("06193")}, mart
-    incremental = {mart: {k: row[0] for k, row in after[mart].items()} for mart in WIDE_MARTS}
-    _build(warehouse, tmp / "resend_cb_full", "--select", *WIDE_MARTS, "--full-refresh")
-    full = _wide_rows(conn)
-    assert {mart: {k: row[0] for k, row in full[mart].items()} for mart in WIDE_MARTS} == (
-        incremental
-    )
-
-
 def _versions(conn) -> dict[int, tuple]:
     """file_id -> (form, unit, period, version, is_current, built_at)."""
     return _by_first_column(
@@ -711,3 +667,48 @@ def test_current_versions_and_targets_rewrite_the_touched_keys_and_equal_a_full_
         key: row for key, (row, _) in after.items()
     }
     assert [row[:-1] for row in _term_targets(conn)] == [row[:-1] for row in targets_after]
+
+
+WIDE_MARTS = ("mart_membership", "mart_ratings", "mart_village_branches")
+
+
+def _wide_rows(conn) -> dict[str, dict[tuple, tuple]]:
+    """mart -> key -> (row as json without built_at, built_at) of the wide marts."""
+    return {
+        mart: {
+            row[:4]: row[4:]
+            for row in conn.execute(
+                "select geography, unit_level, unit_code, year, to_jsonb(m) - 'built_at',"
+                f" built_at from marts.{mart} as m"
+            )
+        }
+        for mart in WIDE_MARTS
+    }
+
+
+def test_wide_marts_rewrite_the_long_table_partitions_and_equal_a_full_build(warehouse, night):
+    conn, tmp = night
+    marts = [f"+{mart}" for mart in WIDE_MARTS]
+    # Everything they read in step first (the tests above build parts of the project);
+    # last in this module, so its resent file reaches no other test.
+    _build(warehouse, tmp / "wide_marts", "--select", *marts)
+    before = _wide_rows(conn)
+    # 06196 sends its village branches of 2023 again, with other sizes and ratings.
+    _resend(conn, tmp / "resend_cb", "cb_06196_2023_v2.csv", cb(2023, "06196", [(1, 9, "good")]))
+    _build(warehouse, tmp / "resend_cb_build", "--select", *marts)
+    after = _wide_rows(conn)
+    for mart in WIDE_MARTS:
+        built_before = {key: row[1] for key, row in before[mart].items()}
+        rewritten = {key for key, row in after[mart].items() if row[1] != built_before.get(key)}
+        partitions = {after[mart][key][0]["build_partition"] for key in rewritten}
+        # The commune's partitions (as reported, and today's commune) and the upper
+        # levels, of 2023 and the two years after that the build covers.
+        assert "2023:as_reported:06196" in partitions, mart
+        assert not {p for p in partitions if p.split(":")[0] < "2023"}, mart
+        assert not {key for key in rewritten if key[2].startswith("06193")}, mart
+    incremental = {mart: {k: row[0] for k, row in after[mart].items()} for mart in WIDE_MARTS}
+    _build(warehouse, tmp / "resend_cb_full", "--select", *WIDE_MARTS, "--full-refresh")
+    full = _wide_rows(conn)
+    assert {mart: {k: row[0] for k, row in full[mart].items()} for mart in WIDE_MARTS} == (
+        incremental
+    )

@@ -11,8 +11,8 @@ import shutil
 import pytest
 
 from grassroots.reports.build import build
+from tests.browser import ARTIFACTS, chromium
 from tests.conftest import REPO_ROOT
-from tests.e2e.test_serve import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _browser_or_skip
 from tests.integration.test_report_site import PROVINCE, demo_site
 
 pytestmark = pytest.mark.e2e
@@ -39,28 +39,17 @@ def _a_district_of(out, province: str) -> str:
 
 
 def test_pages_open_from_file_with_svg_charts(site, tmp_path):
-    _browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = {
         "national": "index.html",
         "province": f"tinh/{PROVINCE}.html",
         "district": _a_district_of(site, PROVINCE),
     }
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1300, "height": 1000},
-        )
-        try:
-            for name, path in pages.items():
-                _check_page(browser, site / path, SHOTS / f"report-{name}.png")
-        finally:
-            browser.close()
+    with chromium(
+        tmp_path / "chromium-profile", viewport={"width": 1300, "height": 1000}
+    ) as browser:
+        for name, path in pages.items():
+            _check_page(browser, site / path, SHOTS / f"report-{name}.png")
     README_IMAGE.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SHOTS / "report-province.png", README_IMAGE)
 

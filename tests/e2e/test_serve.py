@@ -24,25 +24,13 @@ import pytest
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.intake import account
 from grassroots.processes import descendants_of
-from tests.conftest import REPO_ROOT, reset_intake
+from tests.browser import ARTIFACTS, chromium
+from tests.conftest import reset_intake
 from tests.e2e.demo_expectations import EXPECTED_INDICATORS, EXPECTED_QUARANTINE
 from tests.served import DAG_ID, STOP_TIMEOUT, Served, first_start, operator_env
 from tests.smtp_server import free_port
 
 pytestmark = pytest.mark.e2e
-
-ARTIFACTS = REPO_ROOT / ".state" / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -163,47 +151,30 @@ def test_serve_runs_the_nightly_dag_triggered_through_the_rest_api(demo_run, ser
         assert round(Decimal(row[0]), 2) == Decimal(str(expected))
 
 
-def _browser_or_skip() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI") == "true" or os.geteuid() == 0:
-        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium (.ci/run does it as root)")
-    pytest.skip(f"{CHROMIUM} missing and not root: apt-get install -y chromium (CI runs this)")
-
-
 def test_ui_shows_the_run_green_in_a_real_browser(demo_run, served, tmp_path):
-    _browser_or_skip()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     run_id = served.runs["demo"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "ui-nightly-run-success.png"
     screenshot.unlink(missing_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 900},
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{served.url}/dags/{DAG_ID}/runs", timeout=60_000)
-            page.wait_for_url("**/auth/login**", timeout=60_000)
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", served.password())
-            page.locator("button[type=submit]").click()
-            page.wait_for_url(lambda url: "/auth/login" not in url, timeout=60_000)
-            page.goto(f"{served.url}/dags/{DAG_ID}/runs", timeout=60_000)
-            row = page.locator("tr", has_text=run_id)
-            expect(row).to_be_visible(timeout=60_000)
-            expect(row.get_by_text("Success", exact=True)).to_be_visible(timeout=60_000)
-            expect(row.get_by_text("Manual", exact=True)).to_be_visible()
-            page.wait_for_timeout(1000)  # let the grid finish drawing
-            page.screenshot(path=str(screenshot))
-        finally:
-            browser.close()
+    with chromium(
+        tmp_path / "chromium-profile", viewport={"width": 1400, "height": 900}
+    ) as browser:
+        page = browser.new_page()
+        page.goto(f"{served.url}/dags/{DAG_ID}/runs", timeout=60_000)
+        page.wait_for_url("**/auth/login**", timeout=60_000)
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", served.password())
+        page.locator("button[type=submit]").click()
+        page.wait_for_url(lambda url: "/auth/login" not in url, timeout=60_000)
+        page.goto(f"{served.url}/dags/{DAG_ID}/runs", timeout=60_000)
+        row = page.locator("tr", has_text=run_id)
+        expect(row).to_be_visible(timeout=60_000)
+        expect(row.get_by_text("Success", exact=True)).to_be_visible(timeout=60_000)
+        expect(row.get_by_text("Manual", exact=True)).to_be_visible()
+        page.wait_for_timeout(1000)  # let the grid finish drawing
+        page.screenshot(path=str(screenshot))
     assert screenshot.stat().st_size > 10_000
 
 

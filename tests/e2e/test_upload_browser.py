@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from grassroots.check import links
 from grassroots.config import DEMO_INBOX, paths
-from tests.e2e.test_serve import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _browser_or_skip
+from tests.browser import ARTIFACTS, chromium
 from tests.served_upload import served_app
 
 pytestmark = pytest.mark.e2e
@@ -44,47 +44,37 @@ def _send(page, path, screenshot: str):
 
 
 def test_a_unit_uploads_a_broken_then_a_clean_file(page_url, tmp_path):
-    _browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1300, "height": 1000},
-            accept_downloads=True,
-        )
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(page_url)
-            assert page.locator("#unit").inner_text() == UNIT
+    with chromium(
+        tmp_path / "chromium-profile",
+        viewport={"width": 1300, "height": 1000},
+        accept_downloads=True,
+    ) as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_url)
+        assert page.locator("#unit").inner_text() == UNIT
 
-            _send(page, BROKEN, "upload-broken.png")
-            assert page.locator("#outcome").get_attribute("data-accepted") == "no"
-            row = page.locator("#findings tbody tr")
-            assert row.count() == 1
-            assert (row.get_attribute("data-rule"), row.get_attribute("data-row")) == ("S2", "2")
-            cells = row.locator("td").all_inner_texts()
-            assert cells[3] == "K" and cells[5] == "abc" and cells[7].startswith("Sửa")
-            with page.expect_download() as download:
-                page.click("#markup")
-            marked = tmp_path / "marked.xlsx"
-            download.value.save_as(marked)
-            workbook = load_workbook(io.BytesIO(marked.read_bytes()))
-            comment = workbook.worksheets[0]["K2"].comment
-            assert comment is not None and "[Lỗi S2]" in comment.text and "abc" in comment.text
+        _send(page, BROKEN, "upload-broken.png")
+        assert page.locator("#outcome").get_attribute("data-accepted") == "no"
+        row = page.locator("#findings tbody tr")
+        assert row.count() == 1
+        assert (row.get_attribute("data-rule"), row.get_attribute("data-row")) == ("S2", "2")
+        cells = row.locator("td").all_inner_texts()
+        assert cells[3] == "K" and cells[5] == "abc" and cells[7].startswith("Sửa")
+        with page.expect_download() as download:
+            page.click("#markup")
+        marked = tmp_path / "marked.xlsx"
+        download.value.save_as(marked)
+        workbook = load_workbook(io.BytesIO(marked.read_bytes()))
+        comment = workbook.worksheets[0]["K2"].comment
+        assert comment is not None and "[Lỗi S2]" in comment.text and "abc" in comment.text
 
-            _send(page, CLEAN, "upload-clean.png")
-            assert page.locator("#outcome").get_attribute("data-accepted") == "yes"
-            sha = hashlib.sha256(CLEAN.read_bytes()).hexdigest()
-            assert page.locator("#sha256").inner_text() == sha
-            name = page.locator("#inbox-name").inner_text()
-            assert (paths().inbox / name).read_bytes() == CLEAN.read_bytes()
-            assert errors == []
-        finally:
-            browser.close()
+        _send(page, CLEAN, "upload-clean.png")
+        assert page.locator("#outcome").get_attribute("data-accepted") == "yes"
+        sha = hashlib.sha256(CLEAN.read_bytes()).hexdigest()
+        assert page.locator("#sha256").inner_text() == sha
+        name = page.locator("#inbox-name").inner_text()
+        assert (paths().inbox / name).read_bytes() == CLEAN.read_bytes()
+        assert errors == []

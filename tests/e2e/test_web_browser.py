@@ -26,8 +26,8 @@ from grassroots.data_docs import build_data_docs
 from grassroots.reports.build import build
 from grassroots.runtime import runtime_env
 from grassroots.web import URL_PREFIX
+from tests.browser import ARTIFACTS, chromium
 from tests.conftest import load_demo
-from tests.e2e.test_serve import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _browser_or_skip
 from tests.served import Served, first_start, operator_env
 from tests.smtp_server import free_port
 
@@ -95,50 +95,41 @@ def test_pages_need_the_airflow_login(served):
 
 
 def test_a_browser_logs_in_and_opens_each_site(served, tmp_path):
-    _browser_or_skip()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1300, "height": 900},
+    with chromium(
+        tmp_path / "chromium-profile", viewport={"width": 1300, "height": 900}
+    ) as browser:
+        page, errors = _watched(browser.new_page(), served.url)
+        page.goto(f"{served.url}{URL_PREFIX}/", timeout=60_000)
+        page.wait_for_url("**/auth/login**", timeout=60_000)
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", served.password())
+        page.locator("button[type=submit]").click()
+        page.wait_for_url(f"**{URL_PREFIX}/", timeout=60_000)
+        expect(page.locator("h1")).to_have_text("Các trang của kho dữ liệu")
+        _shot(page, "home", errors)
+
+        page.get_by_role("link", name="Báo cáo thống kê").click()
+        page.wait_for_url(f"**{URL_PREFIX}/reports/", timeout=60_000)
+        assert page.locator("svg.chart").count() > 0
+        _shot(page, "reports", errors)
+
+        page.goto(f"{served.url}{URL_PREFIX}/dbt-docs/", timeout=60_000)
+        page.wait_for_function(
+            "document.body.textContent.includes('fct_indicator_values')", timeout=60_000
         )
-        try:
-            page, errors = _watched(browser.new_page(), served.url)
-            page.goto(f"{served.url}{URL_PREFIX}/", timeout=60_000)
-            page.wait_for_url("**/auth/login**", timeout=60_000)
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", served.password())
-            page.locator("button[type=submit]").click()
-            page.wait_for_url(f"**{URL_PREFIX}/", timeout=60_000)
-            expect(page.locator("h1")).to_have_text("Các trang của kho dữ liệu")
-            _shot(page, "home", errors)
+        _shot(page, "dbt-docs", errors, tolerated=DBT_UNFILLED_TEMPLATES)
 
-            page.get_by_role("link", name="Báo cáo thống kê").click()
-            page.wait_for_url(f"**{URL_PREFIX}/reports/", timeout=60_000)
-            assert page.locator("svg.chart").count() > 0
-            _shot(page, "reports", errors)
-
-            page.goto(f"{served.url}{URL_PREFIX}/dbt-docs/", timeout=60_000)
-            page.wait_for_function(
-                "document.body.textContent.includes('fct_indicator_values')", timeout=60_000
-            )
-            _shot(page, "dbt-docs", errors, tolerated=DBT_UNFILLED_TEMPLATES)
-
-            page.goto(f"{served.url}{URL_PREFIX}/data-docs/", timeout=60_000)
-            expect(page.get_by_role("link", name=RUN_ID)).to_be_visible()
-            _shot(page, "data-docs-index", errors)
-            run_href = page.get_by_role("link", name=RUN_ID).get_attribute("href")
-            _open_gx_page(browser, served.url, run_href, "data-docs-run", "Expectation")
-            page.locator("details summary").first.click()
-            validation = page.locator("details a").first.get_attribute("href")
-            _open_gx_page(browser, served.url, validation, "data-docs-validation", "Status")
-        finally:
-            browser.close()
+        page.goto(f"{served.url}{URL_PREFIX}/data-docs/", timeout=60_000)
+        expect(page.get_by_role("link", name=RUN_ID)).to_be_visible()
+        _shot(page, "data-docs-index", errors)
+        run_href = page.get_by_role("link", name=RUN_ID).get_attribute("href")
+        _open_gx_page(browser, served.url, run_href, "data-docs-run", "Expectation")
+        page.locator("details summary").first.click()
+        validation = page.locator("details a").first.get_attribute("href")
+        _open_gx_page(browser, served.url, validation, "data-docs-validation", "Status")
 
 
 def _watched(page, origin: str):

@@ -4,8 +4,10 @@ Cosmos renders the dbt project from the manifest that `grassroots setup` builds 
 `dbt parse`. How the night's dbt build runs is GRASSROOTS_DBT_EXECUTION_MODE (read when
 the DAG file is parsed; DEFAULT_DBT_EXECUTION_MODE when unset):
 
-  build    one task (cosmos DbtBuildLocalOperator) runs one `dbt build` of the whole
-           project with dbt's threads; a failure names each failed model and test
+  build    one task (cosmos DbtBuildLocalOperator) runs one `dbt build` with dbt's
+           threads, of the whole project or, on a night with no new file, of the
+           models that follow the date (grassroots.dbt_scope); a failure names each
+           failed model and test
   watcher  cosmos ExecutionMode.WATCHER: the same one `dbt build`, and each model (and
            its tests) a sensor task that turns green or red as dbt reports that node
   local    cosmos ExecutionMode.LOCAL: each model is its own `dbt build` task (dbt's
@@ -181,6 +183,15 @@ def _nightly_operator_args() -> dict:
     }
 
 
+def _select_night_scope(context, operator) -> None:
+    """cosmos interceptor of the `build` mode's task (run before its command is built, on
+    whichever worker runs it): --select from grassroots.dbt_scope. The other modes
+    render one task per model from the manifest and always build the whole project."""
+    from grassroots.dbt_scope import scope_for
+
+    operator.select = list(scope_for(warehouse_dsn()).select)
+
+
 def _watcher_operator_args() -> dict:
     """The sensors' arguments: the nightly ones without `dbt build`'s flags (the
     producer gets those through setup_operator_args)."""
@@ -207,6 +218,9 @@ def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
                 profile_config=_profile_config(),
                 invocation_mode=InvocationMode.DBT_RUNNER,
                 exclude=["resource_type:seed"],
+                # --select decided when the task runs: the whole project, or only the
+                # models that follow the date on a night with no new file.
+                interceptors=[_select_night_scope],
                 **_nightly_operator_args(),
             )
         return group

@@ -213,6 +213,22 @@ create table if not exists landing.reference_seed_loads (
 comment on table landing.reference_seed_loads is
     'SHA-256 of the registry seed files (and incremental models) a full build was made from, and when.';
 
+-- Every dbt build or run (the on-run-end hook record_build): a night with no new file
+-- since the last complete build of the whole project builds only the models that follow
+-- the date (grassroots.dbt_scope).
+create table if not exists landing.dbt_builds (
+    invocation_id text primary key,
+    command text not null,
+    whole_project boolean not null,
+    succeeded boolean not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null default now()
+);
+comment on table landing.dbt_builds is
+    'dbt builds and runs: whether they covered the whole project and ended with no error, failure or skip.';
+create index if not exists dbt_builds_complete
+    on landing.dbt_builds (started_at) where whole_project and succeeded;
+
 -- Inbox entries a run did not take (a symlink, a hard link, a device, an entry swapped
 -- while being taken): left unread where they were, listed in the night's digest.
 create table if not exists landing.inbox_skipped (

@@ -230,6 +230,83 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     assert "built_at" not in dim.read_text()
 
 
+_BUILDS = (
+    "select command, whole_project, succeeded from landing.dbt_builds"
+    " order by finished_at desc limit %s"
+)
+
+
+def test_night_scope_follows_the_recorded_builds_and_the_files(warehouse, night):
+    """dbt's on-run-end hook records each build; a night with no file changed since the
+    newest complete build of the whole project selects only what follows the date."""
+    from grassroots.dbt_scope import DATE_ONLY, night_scope
+    from grassroots.orchestration import NIGHTLY_DBT_FLAGS
+
+    conn, tmp = night
+    # The full refresh and the idle night above: whole project, nothing failed.
+    assert conn.execute(_BUILDS, (2,)).fetchall() == [("build", True, True)] * 2
+    assert night_scope(conn).select == DATE_ONLY
+    # That night's build: the models reading today's date and their tests, recorded as
+    # not the whole project (it leaves the next night's decision as it was).
+    results = _build(warehouse, tmp / "scoped", *NIGHTLY_DBT_FLAGS, "--select", *DATE_ONLY)
+    models = {r["unique_id"] for r in results["results"] if r["unique_id"].startswith("model.")}
+    assert models == {"model.grassroots.dim_unit", "model.grassroots.fct_submission_completeness"}
+    assert {r["status"] for r in results["results"]} == {"success", "pass"}
+    assert conn.execute(_BUILDS, (1,)).fetchone() == ("build", False, True)
+    assert night_scope(conn).select == DATE_ONLY
+
+    # A file received, loaded or superseded since: the whole project.
+    for column in ("received_at", "loaded_at", "superseded_at"):
+        with conn.transaction(force_rollback=True):
+            conn.execute(
+                f"update landing.received_files set {column} = now()"
+                " where file_id = (select min(file_id) from landing.received_files)"
+            )
+            scope = night_scope(conn)
+            assert scope.whole and scope.reason.startswith("1 file changes since"), column
+
+    # A build that failed is not complete: a file loaded before it still counts.
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "update landing.received_files set loaded_at = (select max(started_at)"
+            " from landing.dbt_builds where whole_project and succeeded) + interval '1 ms'"
+            " where file_id = (select min(file_id) from landing.received_files)"
+        )
+        conn.execute(
+            "insert into landing.dbt_builds"
+            " (invocation_id, command, whole_project, succeeded, started_at)"
+            " values ('failed', 'build', true, false, now())"
+        )
+        assert night_scope(conn).whole
+    # The hook records a failed build as such.
+    conn.execute(
+        "insert into raw.form_cb select file_id, 999, report_year, commune_code, village_code,"
+        " village_name, branch_status, host_village_code, members, 'bogus' from raw.form_cb"
+        " where file_id = (select min(file_id) from raw.form_cb) and row_number = 2"
+    )
+    try:
+        command = ["dbt", "build", "--select", "stg_form_cb", *NIGHTLY_DBT_FLAGS]
+        # (built_since: a night that started before the file was loaded reads its rows.)
+        command += ["--vars", json.dumps({"built_since": "2000-01-01"})]
+        command += ["--target-path", str(tmp / "failed")]
+        assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) != 0
+    finally:
+        conn.execute("delete from raw.form_cb where row_number = 999")
+    assert conn.execute(_BUILDS, (1,)).fetchone() == ("build", False, False)
+
+    # A new calendar year since the last complete build: the whole project (the models
+    # tagged follows_year add the year).
+    with conn.transaction(force_rollback=True):
+        conn.execute("update landing.dbt_builds set started_at = started_at - interval '1 year'")
+        scope = night_scope(conn)
+        assert scope.whole and scope.reason.startswith("the calendar year changed")
+    # No complete build recorded (a new warehouse): the whole project.
+    with conn.transaction(force_rollback=True):
+        conn.execute("update landing.dbt_builds set succeeded = false")
+        assert night_scope(conn).reason == "no complete build of the whole project recorded"
+    assert night_scope(conn).select == DATE_ONLY
+
+
 REGISTRY_YEARS = {
     "intermediate.int_unit_years": "year",
     "intermediate.int_unit_lineage": "year",

@@ -226,6 +226,12 @@ create table if not exists landing.dbt_builds (
 );
 comment on table landing.dbt_builds is
     'dbt builds and runs: whether they covered the whole project and ended with no error, failure or skip.';
+comment on column landing.dbt_builds.whole_project is
+    'No --select or --selector, nothing excluded but the seeds.';
+comment on column landing.dbt_builds.succeeded is
+    'No node ended in error, failure, skip or runtime error.';
+comment on column landing.dbt_builds.started_at is
+    'dbt''s run_started_at: files changed from then on are for the next build.';
 create index if not exists dbt_builds_complete
     on landing.dbt_builds (started_at) where whole_project and succeeded;
 

@@ -12,7 +12,8 @@
         {%- set excluded = args.get('exclude') or [] -%}
         {%- set whole = not (args.get('select') or args.get('selector'))
             and (excluded | reject('equalto', 'resource_type:seed') | list | length == 0) -%}
-        {%- set bad = results | selectattr('status', 'in', ['error', 'fail', 'skipped', 'runtime error']) | list -%}
+        {%- set bad_statuses = ['error', 'fail', 'skipped', 'runtime error'] -%}
+        {%- set bad = results | selectattr('status', 'in', bad_statuses) | list -%}
         insert into landing.dbt_builds
             (invocation_id, command, whole_project, succeeded, started_at)
         values (

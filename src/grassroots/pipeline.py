@@ -89,11 +89,16 @@ def cross_checks(dsn: str, run_id: str | None = None) -> dict:
 
 def build_data_docs(dsn: str, run_id: str) -> dict:
     """GX Data Docs of this run's validation results stored in the warehouse, under
-    <home>/data_docs/."""
+    <home>/data_docs/; then the upload page's old marked-up workbooks are pruned."""
     use_private_umask()
+    from grassroots.check.receive import prune_markups
     from grassroots.data_docs import build_data_docs as build
 
-    return build(run_id, dsn)
+    built = build(run_id, dsn)
+    built["pruned_upload_results"] = prune_markups()
+    if built["pruned_upload_results"]:
+        log.info("removed %d old marked-up workbooks", built["pruned_upload_results"])
+    return built
 
 
 def quality_summary(dsn: str, run_id: str | None = None) -> dict:

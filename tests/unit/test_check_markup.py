@@ -4,6 +4,8 @@ openpyxl: each wrong cell is filled and carries the finding's Vietnamese comment
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from openpyxl import load_workbook
 
 from grassroots.check.core import check_content
 from grassroots.check.markup import FILLS, FINDINGS_SHEET, marked_workbook
+from grassroots.check.receive import markup_gone_vi, markup_path, prune_markups
 
 pytestmark = pytest.mark.unit
 
@@ -86,3 +89,20 @@ def test_a_formula_in_a_csv_stays_text_in_the_marked_workbook():
     cell = workbook["Báo cáo"][f"{finding.letter}{finding.row}"]
     assert cell.value == finding.value and cell.value.startswith("=")
     assert cell.data_type == "s" and cell.comment is not None
+
+
+def test_marked_up_workbooks_older_than_the_retention_are_pruned(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRASSROOTS_HOME", str(tmp_path))
+    monkeypatch.setenv("GRASSROOTS_UPLOAD_RESULTS_KEEP_DAYS", "30")
+    assert prune_markups() == 0  # no folder yet: nothing to do
+    now = time.time()
+    for event_id, days in {1: 31, 2: 29}.items():
+        path = markup_path(event_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"PK")
+        os.utime(path, (now - days * 86400, now - days * 86400))
+    assert prune_markups(now=now) == 1
+    assert "giữ 30 ngày" in markup_gone_vi()  # what a link to a pruned workbook answers
+    assert [p.name for p in markup_path(0).parent.iterdir()] == [markup_path(2).name]
+    monkeypatch.setenv("GRASSROOTS_UPLOAD_RESULTS_KEEP_DAYS", "0")  # 0 keeps everything
+    assert prune_markups(now=now + 1000 * 86400) == 0

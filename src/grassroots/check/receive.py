@@ -11,7 +11,8 @@ the night reads, and the attempt's row in landing.upload_events.
 - The inbox: a temporary name in the same folder (".….partial", which the night's scan
   skips as in flight), written, synced, then os.replace: the night sees the whole file
   or nothing.
-A refused file is stored nowhere; its findings and the marked-up workbook are kept.
+A refused file is stored nowhere; its findings and the marked-up workbook are kept,
+the workbook for GRASSROOTS_UPLOAD_RESULTS_KEEP_DAYS (the night's data_docs step prunes).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 from io import BytesIO
@@ -43,6 +45,7 @@ CHUNK_BYTES = 64 * 1024
 # the refusal as an answer instead of a reset connection; past it the server hangs up.
 DRAIN_BYTES = 64 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
+DEFAULT_UPLOAD_RESULTS_KEEP_DAYS = 90
 _SAFE = re.compile(r"[^0-9A-Za-z-]+")
 
 
@@ -159,6 +162,34 @@ def inbox_folder() -> Path:
 
 def markup_path(event_id: int) -> Path:
     return paths().home / "upload-results" / f"{event_id:010d}.xlsx"
+
+
+def markup_gone_vi() -> str:
+    days = _markup_keep_days()
+    kept = f" (bảng tính đã đánh dấu được giữ {days} ngày)" if days > 0 else ""
+    return f"Không có kết quả kiểm tra này{kept}."
+
+
+def _markup_keep_days() -> int:
+    return int(
+        os.environ.get("GRASSROOTS_UPLOAD_RESULTS_KEEP_DAYS", DEFAULT_UPLOAD_RESULTS_KEEP_DAYS)
+    )
+
+
+def prune_markups(now: float | None = None) -> int:
+    """Remove the marked-up workbooks older than GRASSROOTS_UPLOAD_RESULTS_KEEP_DAYS
+    (by modification time; 0 keeps all). The attempts' rows stay in upload_events."""
+    days = _markup_keep_days()
+    folder = markup_path(0).parent
+    if days <= 0 or not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - days * 86400
+    removed = 0
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".xlsx") and entry.stat().st_mtime < cutoff:
+            Path(entry.path).unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def log_event(

@@ -121,6 +121,6 @@ async def markup(token: str, event_id: int):
     row = await run_in_threadpool(_event_name, link, event_id)
     path = receive.markup_path(event_id)
     if row is None or not path.exists():
-        return HTMLResponse("Không có kết quả kiểm tra này.", status_code=404)
+        return HTMLResponse(receive.markup_gone_vi(), status_code=404)
     stem = receive.shown_name(row[0]).rsplit(".", 1)[0]
     return FileResponse(path, media_type=XLSX_TYPE, filename=f"{stem}-kiem-tra.xlsx")

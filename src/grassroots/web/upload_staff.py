@@ -65,7 +65,7 @@ async def staff_markup(event_id: int, user: LoggedIn) -> Response:
     path = receive.markup_path(event_id)
     allowed = listing_units is None or unit in listing_units
     if unit is None or not allowed or not path.exists():
-        return HTMLResponse("Không có kết quả kiểm tra này.", status_code=404)
+        return HTMLResponse(receive.markup_gone_vi(), status_code=404)
     return FileResponse(path, media_type=XLSX_TYPE, filename=f"lan-gui-{event_id}.xlsx")
 
 

@@ -172,105 +172,6 @@ all_rolled_up as (
     from villages
 ),
 
--- One row per indicator: (code, form, applies at this level, numerator, denominator,
--- is a percent, counts ratings).
-base_values as (
-    select
-        indicators.indicator_code,
-        all_rolled_up.geography,
-        all_rolled_up.unit_level,
-        all_rolled_up.unit_code,
-        all_rolled_up.unit_name,
-        all_rolled_up.year,
-        indicators.numerator,
-        indicators.denominator,
-        case
-            when indicators.is_percent
-                then indicators.numerator * 100 / nullif(indicators.denominator, 0)
-            else indicators.numerator
-        end as value,
-        all_rolled_up.units_expected,
-        all_rolled_up.units_reported,
-        all_rolled_up.is_estimate,
-        indicators.uses_ratings and all_rolled_up.rating_scale_mapped
-            as rating_scale_mapped,
-        indicators.uses_ratings
-    from all_rolled_up
-    cross join
-        lateral (
-            values
-            (
-                'members_total', 'DV', all_rolled_up.unit_level in ('village', 'commune'),
-                all_rolled_up.dv_members_end, null, false, false
-            ),
-            (
-                'members_total', 'TC', all_rolled_up.unit_level not in ('village', 'commune'),
-                all_rolled_up.tc_members, null, false, false
-            ),
-            ('admissions', 'DV', true, all_rolled_up.dv_admitted, null, false, false),
-            (
-                'admission_rate_pct', 'DV', true,
-                all_rolled_up.dv_admitted, all_rolled_up.dv_members_start, true, false
-            ),
-            (
-                'probationary_share_pct', 'DV', true,
-                all_rolled_up.dv_probationary_end, all_rolled_up.dv_members_end, true, false
-            ),
-            (
-                'members_per_population_pct', 'DV', true,
-                all_rolled_up.dv_members_end, all_rolled_up.dv_population, true, false
-            ),
-            ('villages', 'CB', true, all_rolled_up.cb_villages, null, false, false),
-            (
-                'independent_branch_ratio_pct', 'CB', true,
-                all_rolled_up.cb_independent, all_rolled_up.cb_villages, true, false
-            ),
-            ('joint_branch_villages', 'CB', true, all_rolled_up.cb_joint, null, false, false),
-            (
-                'villages_without_branch', 'CB', true,
-                all_rolled_up.cb_without_branch, null, false, false
-            ),
-            (
-                'villages_without_members', 'CB', true,
-                all_rolled_up.cb_without_members, null, false, false
-            ),
-            (
-                'branches_good_or_above_pct', 'CB', true,
-                all_rolled_up.cb_good_or_above, all_rolled_up.cb_rated, true, true
-            ),
-            ('base_orgs', 'TC', true, all_rolled_up.tc_orgs, null, false, false),
-            (
-                'subordinate_units', 'TC', true,
-                all_rolled_up.tc_subordinate_units, null, false, false
-            ),
-            (
-                'orgs_good_or_above_pct', 'TC', true,
-                all_rolled_up.tc_good_or_above, all_rolled_up.tc_rated, true, true
-            ),
-            (
-                'orgs_excellent_pct', 'TC', true,
-                all_rolled_up.tc_excellent, all_rolled_up.tc_rated, true, true
-            ),
-            (
-                'orgs_not_completed', 'TC', true,
-                all_rolled_up.tc_not_completed, null, false, true
-            )
-        )
-            as indicators (
-                indicator_code, source_form, applies, numerator, denominator, is_percent,
-                uses_ratings
-            )
-    where
-        indicators.source_form = all_rolled_up.source_form
-        and indicators.applies
-        -- Village villages_without_members is kept; members_total of a village is not
-        -- an indicator (DV is per commune).
-        and not (
-            all_rolled_up.unit_level = 'village'
-            and indicators.indicator_code = 'members_total'
-        )
-),
-
 as_reported_units as (
     select
         unit_level,
@@ -293,130 +194,204 @@ current_units as (
     order by unit_level asc, unit_code asc, valid_from desc nulls last
 ),
 
-named as (
+-- Each rolled-up row named, with the members it counts: form DV at the commune, form TC
+-- above it (members_total; a village has no member count of its own).
+keyed as (
     select
-        base_values.indicator_code,
-        base_values.geography,
-        base_values.unit_level,
-        base_values.unit_code,
+        all_rolled_up.*,
         case
-            when base_values.unit_level = 'nation' then 'VN'
-            when base_values.unit_level = 'village' then 'village:' || base_values.unit_code || ':'
-            when base_values.geography = 'current' then current_units.unit_key
+            when all_rolled_up.unit_level = 'nation' then 'VN'
+            when all_rolled_up.unit_level = 'village'
+                then 'village:' || all_rolled_up.unit_code || ':'
+            when all_rolled_up.geography = 'current' then current_units.unit_key
             else as_reported_units.unit_key
         end as unit_key,
         case
-            when base_values.unit_level = 'nation' then 'Việt Nam'
-            when base_values.unit_level = 'village' then base_values.unit_name
-            when base_values.geography = 'current' then current_units.unit_name
+            when all_rolled_up.unit_level = 'nation' then 'Việt Nam'
+            when all_rolled_up.unit_level = 'village' then all_rolled_up.unit_name
+            when all_rolled_up.geography = 'current' then current_units.unit_name
             else as_reported_units.unit_name
-        end as unit_name,
-        base_values.year,
-        base_values.numerator,
-        base_values.denominator,
-        base_values.value,
-        base_values.units_expected,
-        base_values.units_reported,
-        base_values.is_estimate,
-        base_values.rating_scale_mapped,
-        base_values.uses_ratings
-    from base_values
+        end as shown_name,
+        coalesce(
+            (all_rolled_up.source_form = 'DV' and all_rolled_up.unit_level = 'commune')
+            or (
+                all_rolled_up.source_form = 'TC'
+                and all_rolled_up.unit_level not in ('village', 'commune')
+            ),
+            false
+        ) as holds_members,
+        case
+            when all_rolled_up.source_form = 'DV' then all_rolled_up.dv_members_end
+            when all_rolled_up.source_form = 'TC' then all_rolled_up.tc_members
+        end as members
+    from all_rolled_up
     left join as_reported_units
         on
-            base_values.geography = 'as_reported'
-            and base_values.unit_level = as_reported_units.unit_level
-            and base_values.unit_code = as_reported_units.unit_code
-            and base_values.year = as_reported_units.year
+            all_rolled_up.geography = 'as_reported'
+            and all_rolled_up.unit_level = as_reported_units.unit_level
+            and all_rolled_up.unit_code = as_reported_units.unit_code
+            and all_rolled_up.year = as_reported_units.year
     left join current_units
         on
-            base_values.geography = 'current'
-            and base_values.unit_level = current_units.unit_level
-            and base_values.unit_code = current_units.unit_code
+            all_rolled_up.geography = 'current'
+            and all_rolled_up.unit_level = current_units.unit_level
+            and all_rolled_up.unit_code = current_units.unit_code
 ),
 
--- members_total of the year before, for the same unit (as reported: the same registry
--- row, so never across a merger that reused a code; current: the same unit of today).
-members_previous as (
-    select
-        this_year.geography,
-        this_year.unit_level,
-        this_year.unit_code,
-        this_year.unit_key,
-        this_year.unit_name,
-        this_year.year,
-        this_year.numerator as members_now,
-        previous_year.numerator as members_before,
-        this_year.units_expected,
-        this_year.units_reported,
-        this_year.is_estimate or previous_year.is_estimate as is_estimate
-    from named as this_year
-    inner join named as previous_year
-        on
-            this_year.indicator_code = previous_year.indicator_code
-            and this_year.geography = previous_year.geography
-            and this_year.unit_level = previous_year.unit_level
-            and this_year.unit_code = previous_year.unit_code
-            and this_year.year = previous_year.year + 1
-            and this_year.unit_key is not distinct from previous_year.unit_key
-    where
-        this_year.indicator_code = 'members_total'
-        and this_year.numerator is not null
-        and previous_year.numerator is not null
-),
-
-derived as (
-    select
-        derived_values.indicator_code,
-        members_previous.geography,
-        members_previous.unit_level,
-        members_previous.unit_code,
-        members_previous.unit_key,
-        members_previous.unit_name,
-        members_previous.year,
-        derived_values.numerator,
-        derived_values.denominator,
-        derived_values.value,
-        members_previous.units_expected,
-        members_previous.units_reported,
-        members_previous.is_estimate,
-        false as rating_scale_mapped,
-        false as uses_ratings
-    from members_previous
-    cross join lateral (
-        values
-        (
-            'member_net_change',
-            members_previous.members_now - members_previous.members_before,
-            cast(null as numeric),
-            members_previous.members_now - members_previous.members_before
-        ),
-        (
-            'member_growth_pct',
-            members_previous.members_now - members_previous.members_before,
-            members_previous.members_before,
-            (members_previous.members_now - members_previous.members_before)
-            * 100 / nullif(members_previous.members_before, 0)
-        )
-    ) as derived_values (indicator_code, numerator, denominator, value)
-),
-
-all_values as (
-    select * from named
-    union all
-    select * from derived
-),
-
+-- The same unit's row of the form a year before (and members two rows before, for
+-- member growth's own change): one sort of the rolled-up rows, about an eighth of the
+-- indicator rows, instead of a sort and a self-join of every indicator row.
 with_previous as (
     select
         *,
         lag(year) over series as previous_year,
-        lag(value) over series as previous_value,
         lag(unit_key) over series as previous_unit_key,
-        lag(rating_scale_mapped) over series as previous_rating_scale_mapped
-    from all_values
+        lag(is_estimate) over series as previous_is_estimate,
+        lag(rating_scale_mapped) over series as previous_rating_scale_mapped,
+        lag(members) over series as members_before,
+        lag(members) over series as previous_members,
+        lag(members, 2) over series as previous_members_before,
+        lag(year, 2) over series as year_before_previous,
+        {% for c in components %}lag({{ c }}) over series as previous_{{ c }},
+        {% endfor %}lag(unit_key, 2) over series as unit_key_before_previous
+    from keyed
     window series as (
-        partition by indicator_code, geography, unit_level, unit_code order by year
+        partition by geography, unit_level, unit_code, source_form order by year
     )
+),
+
+-- The change against the year before is computed when that year is the previous row of
+-- the same registry unit; member growth exists when both years count members of the
+-- same unit, and has a change when it existed the year before too.
+continuity as (
+    select
+        *,
+        coalesce(
+            previous_year = year - 1
+            and coalesce(unit_key, '') = coalesce(previous_unit_key, ''),
+            false
+        ) as continues,
+        coalesce(
+            holds_members
+            and members is not null
+            and members_before is not null
+            and previous_year = year - 1
+            and unit_key is not distinct from previous_unit_key,
+            false
+        ) as grows,
+        coalesce(
+            previous_members is not null
+            and previous_members_before is not null
+            and year_before_previous = previous_year - 1
+            and previous_unit_key is not distinct from unit_key_before_previous,
+            false
+        ) as grew
+    from with_previous
+),
+
+{#- Per indicator: code, form (none: the row's), applies, numerator, denominator, is a
+    percent, counts ratings, has a change, is an estimate. The expressions are templates
+    over the row: {p} is `continuity.` for this year and, in the numerator and the
+    denominator, `continuity.previous_` for the year before. -#}
+{%- set indicators = [
+    ('members_total', none, '{p}holds_members', '{p}members', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('admissions', 'DV', 'true', '{p}dv_admitted', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('admission_rate_pct', 'DV', 'true', '{p}dv_admitted', '{p}dv_members_start', true, false,
+        '{p}continues', '{p}is_estimate'),
+    ('probationary_share_pct', 'DV', 'true', '{p}dv_probationary_end', '{p}dv_members_end',
+        true, false, '{p}continues', '{p}is_estimate'),
+    ('members_per_population_pct', 'DV', 'true', '{p}dv_members_end', '{p}dv_population',
+        true, false, '{p}continues', '{p}is_estimate'),
+    ('villages', 'CB', 'true', '{p}cb_villages', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('independent_branch_ratio_pct', 'CB', 'true', '{p}cb_independent', '{p}cb_villages',
+        true, false, '{p}continues', '{p}is_estimate'),
+    ('joint_branch_villages', 'CB', 'true', '{p}cb_joint', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('villages_without_branch', 'CB', 'true', '{p}cb_without_branch', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('villages_without_members', 'CB', 'true', '{p}cb_without_members', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('branches_good_or_above_pct', 'CB', 'true', '{p}cb_good_or_above', '{p}cb_rated',
+        true, true, '{p}continues', '{p}is_estimate'),
+    ('base_orgs', 'TC', 'true', '{p}tc_orgs', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('subordinate_units', 'TC', 'true', '{p}tc_subordinate_units', none, false, false,
+        '{p}continues', '{p}is_estimate'),
+    ('orgs_good_or_above_pct', 'TC', 'true', '{p}tc_good_or_above', '{p}tc_rated',
+        true, true, '{p}continues', '{p}is_estimate'),
+    ('orgs_excellent_pct', 'TC', 'true', '{p}tc_excellent', '{p}tc_rated', true, true,
+        '{p}continues', '{p}is_estimate'),
+    ('orgs_not_completed', 'TC', 'true', '{p}tc_not_completed', none, false, true,
+        '{p}continues', '{p}is_estimate'),
+    ('member_net_change', none, '{p}grows', '{p}members - {p}members_before', none, false,
+        false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
+    ('member_growth_pct', none, '{p}grows', '{p}members - {p}members_before',
+        '{p}members_before', true, false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
+] %}
+
+-- One row per indicator that applies to the row's form and level.
+indicator_rows as (
+    select
+        indicators.indicator_code,
+        continuity.geography,
+        continuity.unit_level,
+        continuity.unit_code,
+        continuity.unit_key,
+        continuity.shown_name as unit_name,
+        continuity.year,
+        indicators.numerator,
+        indicators.denominator,
+        case
+            when indicators.is_percent
+                then indicators.numerator * 100 / nullif(indicators.denominator, 0)
+            else indicators.numerator
+        end as value,
+        case
+            when indicators.is_percent
+                then
+                    indicators.previous_numerator * 100
+                    / nullif(indicators.previous_denominator, 0)
+            else indicators.previous_numerator
+        end as previous_value,
+        indicators.has_change,
+        continuity.previous_year,
+        continuity.units_expected,
+        continuity.units_reported,
+        indicators.is_estimate,
+        indicators.uses_ratings and continuity.rating_scale_mapped as rating_scale_mapped,
+        indicators.uses_ratings and continuity.previous_rating_scale_mapped
+            as previous_rating_scale_mapped,
+        indicators.uses_ratings
+    from continuity
+    cross join
+        lateral (
+            values
+            {%- for i in indicators %}
+                {%- set this = i[3].replace('{p}', 'continuity.') %}
+                {%- set before = i[3].replace('{p}', 'continuity.previous_') %}
+                {%- set this_of = (i[4] or 'null').replace('{p}', 'continuity.') %}
+                {%- set before_of = (i[4] or 'null').replace('{p}', 'continuity.previous_') %}
+                (
+                    '{{ i[0] }}', {{ "'" ~ i[1] ~ "'" if i[1] else 'continuity.source_form' }},
+                    {{ i[2].replace('{p}', 'continuity.') }},
+                    {{ this }}, cast({{ this_of }} as numeric),
+                    {{ before }}, cast({{ before_of }} as numeric),
+                    {{ i[5] }}, {{ i[6] }}, {{ i[7].replace('{p}', 'continuity.') }},
+                    {{ i[8].replace('{p}', 'continuity.') }}
+                ){{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+            as indicators (
+                indicator_code, source_form, applies, numerator, denominator,
+                previous_numerator, previous_denominator, is_percent, uses_ratings,
+                has_change, is_estimate
+            )
+    where
+        indicators.source_form = continuity.source_form
+        and indicators.applies
 )
 
 select
@@ -432,12 +407,7 @@ select
     value,
     units_expected,
     units_reported,
-    case
-        when
-            previous_year = year - 1
-            and coalesce(unit_key, '') = coalesce(previous_unit_key, '')
-            then value - previous_value
-    end as change_vs_previous_year,
+    case when has_change then value - previous_value end as change_vs_previous_year,
     rating_scale_mapped,
     coalesce(
         uses_ratings
@@ -456,5 +426,5 @@ select
         else year || ':' || geography
     end as build_partition,
     now() as built_at
-from with_previous
+from indicator_rows
 where {{ in_build_years('year', after=2, years=build) }}

@@ -13,12 +13,14 @@ its log in $GRASSROOTS_HOME/logs/<component>.log:
   api-server      the REST API, the UI and the execution API the tasks report to
 
 A component that exits is started again after a pause that doubles each time (1 s up
-to 60 s); one that exits more than MAX_RESTARTS times within RESTART_WINDOW seconds
-stops the whole with a message naming it and exit code 1. Ctrl-C or SIGTERM stops
-everything: each component's process group gets SIGTERM, then SIGKILL after
-STOP_GRACE seconds; the supervisor is a child subreaper, so any process a component
-left behind is its child and is ended too. The embedded PostgreSQL is stopped only
-if serve started it.
+to 60 s); one that lives but has sent Airflow no heartbeat for STUCK_AFTER seconds (the
+API server's health report: a scheduler that lost its database can hang in its own
+shutdown, waiting for an idle executor worker) is ended, then started again. One that
+exits more than MAX_RESTARTS times within RESTART_WINDOW seconds stops the whole with a
+message naming it and exit code 1. Ctrl-C or SIGTERM stops everything: each component's
+process group gets SIGTERM, then SIGKILL after STOP_GRACE seconds; the supervisor is a
+child subreaper, so any process a component left behind is its child and is ended too.
+The embedded PostgreSQL is stopped only if serve started it.
 
 State: $GRASSROOTS_HOME/serve/serve.pid and serve/state.json (read by `serve status`
 and `serve stop`). This module holds those files, the served environment and the
@@ -51,6 +53,10 @@ RESTART_WINDOW = 600.0
 MAX_BACKOFF = 60.0
 STOP_GRACE = 30.0
 POSTGRES_CHECK_EVERY = 5.0
+# The API server's health report, read this often; a component it reports unhealthy
+# (no heartbeat) for STUCK_AFTER seconds while its process lives is ended and restarted.
+HEALTH_CHECK_EVERY = 15.0
+STUCK_AFTER = 180.0
 
 
 class ServeError(RuntimeError):

@@ -1,6 +1,9 @@
 """The supervisor behind `grassroots serve`: Airflow's components (and the embedded
 PostgreSQL) as child processes, each restarted when it dies, all stopped together
-(the module docstring of grassroots.serve tells the whole contract)."""
+(the module docstring of grassroots.serve tells the whole contract).
+
+Longer than 400 lines: one class, its methods the steps of the supervision loop (start,
+watch each component, PostgreSQL and the health report, stop), in the order they run."""
 
 from __future__ import annotations
 
@@ -25,12 +28,14 @@ from grassroots.serve import (
     AIRFLOW_COMPONENTS,
     DEFAULT_HOST,
     DEFAULT_PORT,
+    HEALTH_CHECK_EVERY,
     MAX_BACKOFF,
     MAX_RESTARTS,
     NIGHTLY_DAG_ID,
     POSTGRES_CHECK_EVERY,
     RESTART_WINDOW,
     STOP_GRACE,
+    STUCK_AFTER,
     claim_pid_file,
     pid_file,
     postgres_pid,
@@ -52,6 +57,7 @@ class Component:
     deaths: list[float] = field(default_factory=list)
     next_start: float = 0.0
     last_exit: int | None = None
+    unhealthy_since: float | None = None
 
     def start(self, env: dict[str, str]) -> None:
         with self.log_path.open("a", encoding="utf-8") as log:
@@ -89,12 +95,14 @@ class Supervisor:
         max_restarts: int = MAX_RESTARTS,
         restart_window: float = RESTART_WINDOW,
         stop_grace: float = STOP_GRACE,
+        stuck_after: float = STUCK_AFTER,
     ):
         self.host, self.port = host, port
         self.say = say
         self.max_restarts = max_restarts
         self.restart_window = restart_window
         self.stop_grace = stop_grace
+        self.stuck_after = stuck_after
         self.stopping = threading.Event()
         self.components: dict[str, Component] = {}
         self.started_at = time.time()
@@ -157,7 +165,7 @@ class Supervisor:
         return env, embedded
 
     def _supervise(self, env: dict[str, str], watch_postgres: bool) -> int:
-        last_postgres_check = time.monotonic()
+        last_postgres_check = last_health_check = time.monotonic()
         self._watching_postgres = watch_postgres
         while not self.stopping.is_set():
             self._reap_orphans()
@@ -172,6 +180,9 @@ class Supervisor:
             if watch_postgres and due:
                 last_postgres_check = time.monotonic()
                 changed |= self._watch_postgres()
+            if time.monotonic() - last_health_check >= min(HEALTH_CHECK_EVERY, self.stuck_after):
+                last_health_check = time.monotonic()
+                self._watch_health()
             if self.failure:
                 self.say(self.failure)
                 return 1
@@ -232,6 +243,48 @@ class Supervisor:
         )
         component.next_start = time.time() + pause
         return True
+
+    def _unhealthy(self) -> set[str] | None:
+        """The components the API server reports without a recent heartbeat (None: no
+        report, e.g. the API server itself is down or starting)."""
+        health = f"{ui_url(self.host, self.port)}api/v2/monitor/health"
+        try:
+            with urllib.request.urlopen(health, timeout=5) as response:
+                report = json.load(response)
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+        names = {
+            "scheduler": "scheduler",
+            "dag_processor": "dag-processor",
+            "triggerer": "triggerer",
+        }
+        return {
+            component
+            for key, component in names.items()
+            if (report.get(key) or {}).get("status") == "unhealthy"
+        }
+
+    def _watch_health(self) -> None:
+        """End a component that lives but has sent no heartbeat for stuck_after seconds;
+        _watch then starts it again (and counts it as a death)."""
+        unhealthy = self._unhealthy()
+        if unhealthy is None:
+            return
+        now = time.time()
+        for component in self.components.values():
+            if component.name not in unhealthy or not component.running():
+                component.unhealthy_since = None
+                continue
+            if component.unhealthy_since is None:
+                # A component just started has not sent its first heartbeat yet.
+                component.unhealthy_since = max(now, component.started_at)
+            elif now - component.unhealthy_since >= self.stuck_after:
+                self.say(
+                    f"{component.name} is running but has sent no heartbeat for"
+                    f" {now - component.unhealthy_since:.0f} s; ending it to start it again"
+                )
+                component.unhealthy_since = None
+                component.signal_group(signal.SIGKILL)
 
     def _watch_postgres(self) -> bool:
         server = self.warehouse.server

@@ -43,7 +43,12 @@ DRIVER = textwrap.dedent(
         def _database_up(self):  # the test stands for a database down with a file
             return not (logs.parent / "database-down").exists()
 
-    sys.exit(Plain(max_restarts=max_restarts, restart_window=60, stop_grace=3).run())
+        def _unhealthy(self):  # and for the API server's health report with another
+            report = logs.parent / "unhealthy"
+            return set(report.read_text().split()) if report.exists() else set()
+
+    supervisor = Plain(max_restarts=max_restarts, restart_window=60, stop_grace=3, stuck_after=2)
+    sys.exit(supervisor.run())
     """
 )
 
@@ -147,3 +152,26 @@ def test_the_background_serve_gets_absolute_paths(monkeypatch, tmp_path):
     env = detached_env()
     assert env["GRASSROOTS_HOME"] == str(tmp_path / ".state" / "bench")
     assert env["GRASSROOTS_INBOX"] == str(tmp_path / "inbox")
+
+
+def test_a_component_alive_without_heartbeat_is_ended_and_started_again(tmp_path):
+    """A component whose process lives but which the health report calls unhealthy (a
+    scheduler hung in its own shutdown) is ended after stuck_after seconds and started
+    again; a healthy one is left alone."""
+    report = tmp_path / "home" / "unhealthy"
+    report.parent.mkdir(parents=True)
+    report.write_text("hung")
+    process = _supervise(tmp_path, {"hung": ["sleep", "300"], "fine": ["sleep", "300"]})
+    try:
+        deadline = time.monotonic() + 60
+        while _state(tmp_path).get("components", {}).get("hung", {}).get("restarts", 0) < 1:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        report.write_text("")
+        os.kill(process.pid, signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert "hung is running but has sent no heartbeat" in out, out
+    assert "restarting hung (restart 1)" in out, out
+    assert "restarting fine" not in out, out

@@ -110,5 +110,7 @@ def test_the_diary_list_catches_narration():
 def test_cited_bench_results_are_tracked():
     """A results file a page names is kept in bench/recorded/ (bench/results/ is ignored)."""
     for page in PAGES:
-        for stamp in re.findall(r"\b(\d{8}T\d{6}Z(?:-served)?)\b", page.read_text("utf-8")):
+        for stamp in re.findall(
+            r"\b((?:[a-z]+-)?\d{8}T\d{6}Z(?:-served)?)\b", page.read_text("utf-8")
+        ):
             assert (REPO / "bench" / "recorded" / f"{stamp}.json").exists(), (page.name, stamp)

@@ -6,9 +6,9 @@ quarantine; any worker takes any batch, GRASSROOTS_INTAKE_PARALLEL at once) ->
 intake_summary -> in parallel: dbt build (via cosmos: one `dbt build` task, or a task
 per model as GRASSROOTS_DBT_EXECUTION_MODE says); cross checks
 X1-X4, P1-P6 (GX SQL expectations in PostgreSQL) -> GX Data Docs of the run;
-data-quality summary; the report site (after the build and the checks: only pages whose
-figures changed are rendered) -> the nightly digests (after all of them, whatever their
-outcome; they link to each recipient's pages).
+data-quality summary; after the build and the checks, side by side: the nightly digests
+(whatever the build's and the checks' outcome) and the report site (only pages whose
+figures changed are rendered; the digests link the pages it holds, refreshed in place).
 Logic lives in the grassroots package; this file only wires it.
 """
 
@@ -104,7 +104,8 @@ def report_site() -> dict:
 
 
 # After the build (K1 reads its completeness mart) and the checks, but also when
-# one of them failed: staff get their digest every night.
+# one of them failed: staff get their digest every night. Not after the site: its
+# workbooks take minutes on a national night, and the alerts need none of it.
 @task(trigger_rule="all_done")
 def send_digests(run_id=None) -> dict:
     from grassroots.pipeline import send_quality_digests
@@ -145,9 +146,9 @@ def nightly_submissions():
     docs = data_docs(checked)
     site = report_site()
     [build, checked] >> site
-    # The digests wait for the build, the checks and the site but run even when one failed.
+    # The digests wait for the build and the checks but run even when one failed.
     digests = send_digests()
-    [build, checked, summary, site] >> digests
+    [build, checked, summary] >> digests
     [batches, loaded, build, checked, summary, docs, site, digests] >> night_failed()
 
 

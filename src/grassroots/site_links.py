@@ -4,7 +4,10 @@ The site's base URL: GRASSROOTS_REPORTS_URL when the folder is published somewhe
 (a web server, a shared drive), else the Airflow API server's base URL
 (AIRFLOW__API__BASE_URL) + "grassroots/reports/", where the web plugin serves the
 folder, else the folder itself as a file:// URL. A digest links only to pages the
-night's build left in the folder: a link never leads to a missing page.
+folder holds when it is built: a link never leads to a missing page. The night's
+report_site task runs beside the digests and rewrites those pages in place, so a link
+leads to the night's figures once it ends (the first night's digests, before any site
+exists, carry no link).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from grassroots.cli import trigger_run
 from grassroots.config import DEMO_INBOX, paths
 from grassroots.intake import account
 from grassroots.registry import Registry
+from grassroots.reports.site import PageKey
 from tests.conftest import reset_intake
 from tests.e2e.demo_expectations import (
     EXPECTED_INDICATORS,
@@ -259,25 +260,22 @@ def test_overdue_units_reach_the_responsible_staff_and_the_board_summary(first_r
     assert f"Tình hình nộp báo cáo năm {year}" in board.text
 
 
-def test_the_night_rebuilds_the_report_site_and_the_digests_link_its_pages(first_run, smtp):
-    from grassroots.reports.site import PageKey
-
-    base = paths().reports.resolve().as_uri() + "/"
-    district = PageKey("as_reported", "district", "183")
-    assert (paths().reports / district.path).is_file()
-    (board,) = smtp.to("dulieu@bantochuc.example.vn")
-    assert base + PageKey("as_reported", "nation", "VN").path in board.text
-    (cao_loc,) = smtp.to("bantochuc.caoloc@langson.example.vn")
-    assert base + district.path in cao_loc.text
+def test_the_night_rebuilds_the_report_site(first_run):
+    assert (paths().reports / PageKey("as_reported", "district", "183").path).is_file()
+    assert (paths().reports / PageKey("as_reported", "nation", "VN").path).is_file()
 
 
 def test_rerun_with_the_same_files_changes_nothing(first_run, warehouse, smtp):
     before = _snapshot(first_run)
     counts_before = account(first_run)
-    # The same night again with an empty inbox (a clean night: the summary only) ...
+    # The same night again with an empty inbox (a clean night: the summary only, linking
+    # the nation's page the first night's site left; the first night's digests were built
+    # beside that site, so whether they link it is a race) ...
     smtp.received.clear()
     assert trigger_run(paths().inbox) == 0
     assert [r.recipients for r in smtp.received] == [["dulieu@bantochuc.example.vn"]]
+    nation = PageKey("as_reported", "nation", "VN").path
+    assert paths().reports.resolve().as_uri() + "/" + nation in smtp.received[0].text
     # ... then every file delivered a second time.
     _fill_inbox()
     assert trigger_run(paths().inbox) == 0

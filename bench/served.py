@@ -252,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", default="2008-2025", help="the years the warehouse holds")
     parser.add_argument("--province", default="20")
     parser.add_argument("--error-rate", type=float, default=0.01)
-    parser.add_argument("--seed", type=int, default=20251203)
+    # The same seed on the same warehouse draws the same files: a second run would send
+    # the last run's files again, and almost none would load (85 of 4,403 once).
+    parser.add_argument(
+        "--seed", type=int, default=None, help="default: 20251203 + the warehouse's file count"
+    )
     parser.add_argument("--night-files", type=int, default=None, help="default: 1 %% of files")
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--work", type=Path, default=None, help="default <home>/served-data")
@@ -268,8 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(url) as conn:
         base = conn.execute("select count(*) from landing.received_files").fetchone()[0]
     files = args.night_files or max(1, round(0.01 * base))
-    print(f"warehouse: {base} files; each night: {files} files", flush=True)
-    results: dict = {"meta": {"files": files, "warehouse_files": base, "cpus": os.cpu_count()}}
+    args.seed = 20251203 + base if args.seed is None else args.seed
+    print(f"warehouse: {base} files; each night: {files} files (seed {args.seed})", flush=True)
+    results: dict = {
+        "meta": {"files": files, "warehouse_files": base, "cpus": os.cpu_count(), "seed": args.seed}
+    }
     if not args.skip_floor:
         results["floor"] = floor_night(args, files, args.seed)
     port = args.port or _free_port()

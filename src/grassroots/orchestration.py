@@ -128,6 +128,9 @@ DEFAULT_ARGS = {
 }
 
 
+# Above every other task's summed weight (the DAG has about a dozen tasks).
+BUILD_PRIORITY_WEIGHT = 100
+
 # Flags of every nightly dbt invocation (the DAG's tasks and bench/run.py).
 NIGHTLY_DBT_FLAGS = ("--exclude-resource-type", "unit_test")
 
@@ -221,6 +224,10 @@ def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
                 # --select decided when the task runs: the whole project, or only the
                 # models that follow the date on a night with no new file.
                 interceptors=[_select_night_scope],
+                # The night's critical path: queued before the checks and the summary,
+                # which become ready with it (by default they weigh more, having more
+                # tasks downstream, and took both slots of a 2-core server first).
+                priority_weight=BUILD_PRIORITY_WEIGHT,
                 **_nightly_operator_args(),
             )
         return group

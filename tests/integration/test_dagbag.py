@@ -54,6 +54,16 @@ def test_the_night_builds_dbt_in_one_task_after_the_load(dagbag):
     assert "send_digests" in build.downstream_task_ids
     assert dag.get_task("send_digests").trigger_rule == "all_done"
 
+    # Ready at the same time as the checks and the summary, the build is queued first
+    # (the default weight rule: a task's weight plus its downstream tasks').
+    def weight(task):
+        return task.priority_weight + sum(
+            t.priority_weight for t in task.get_flat_relatives(upstream=False)
+        )
+
+    for other in ("cross_checks", "quality_summary"):
+        assert weight(build) > weight(dag.get_task(other))
+
 
 def test_the_report_site_is_rebuilt_after_the_build_beside_the_digests(dagbag):
     """report_site waits for the build and the checks (the pages show the night's

@@ -54,12 +54,15 @@ def test_the_night_builds_dbt_in_one_task_after_the_load(dagbag):
     assert "send_digests" in build.downstream_task_ids
     assert dag.get_task("send_digests").trigger_rule == "all_done"
 
-    # Ready at the same time as the checks and the summary, the build is queued first
-    # (the default weight rule: a task's weight plus its downstream tasks').
+    # Ready at the same time as the checks and the summary, the build is queued first:
+    # each task's weight as the scheduler computes it, by the task's own weight rule.
+    from types import SimpleNamespace
+
+    from airflow.task.priority_strategy import validate_and_load_priority_weight_strategy
+
     def weight(task):
-        return task.priority_weight + sum(
-            t.priority_weight for t in task.get_flat_relatives(upstream=False)
-        )
+        strategy = validate_and_load_priority_weight_strategy(task.weight_rule)
+        return strategy.get_weight(SimpleNamespace(task=task))
 
     for other in ("cross_checks", "quality_summary"):
         assert weight(build) > weight(dag.get_task(other))

@@ -111,6 +111,8 @@ class Supervisor:
         self.postgres = {"restarts": 0, "deaths": [], "started_at": 0.0}
         self.failure: str | None = None
         self.ready = False
+        # The API server start (Component.started_at) whose task API has been asked once.
+        self.task_api_warmed: float | None = None
         self._in_setup = False
         self._watching_postgres = False
 
@@ -264,12 +266,30 @@ class Supervisor:
             if (report.get(key) or {}).get("status") == "unhealthy"
         }
 
+    def _warm_task_api(self) -> None:
+        """Ask the task execution API once after each start of the API server: its first
+        request builds the API's versioned routes (about 3 s on 2 cores), which the
+        night's first task would otherwise wait for, its log silent meanwhile."""
+        api_server = self.components.get("api-server")
+        started = api_server.started_at if api_server else 0.0
+        if self.task_api_warmed == started:
+            return
+        try:
+            with urllib.request.urlopen(
+                f"{ui_url(self.host, self.port)}execution/health", timeout=60
+            ) as response:
+                if response.status == 200:
+                    self.task_api_warmed = started
+        except (urllib.error.URLError, OSError):
+            pass
+
     def _watch_health(self) -> None:
         """End a component that lives but has sent no heartbeat for stuck_after seconds;
         _watch then starts it again (and counts it as a death)."""
         unhealthy = self._unhealthy()
         if unhealthy is None:
             return
+        self._warm_task_api()
         now = time.time()
         for component in self.components.values():
             if component.name not in unhealthy or not component.running():
@@ -331,6 +351,7 @@ class Supervisor:
             self.stopping.wait(2.0)
         if self.stopping.is_set():
             return
+        self._warm_task_api()
         self.ready = True
         self._write_state()
         self.say(

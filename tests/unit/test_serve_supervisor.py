@@ -175,3 +175,39 @@ def test_a_component_alive_without_heartbeat_is_ended_and_started_again(tmp_path
     assert "hung is running but has sent no heartbeat" in out, out
     assert "restarting hung (restart 1)" in out, out
     assert "restarting fine" not in out, out
+
+
+def test_the_task_api_is_asked_once_per_start_of_the_api_server(tmp_path, monkeypatch):
+    """Its first request builds the versioned routes (seconds): the supervisor pays it,
+    not the night's first task; again after the API server was started again."""
+    import http.server
+    import threading
+
+    from grassroots.supervisor import Component, Supervisor
+
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("GRASSROOTS_HOME", str(tmp_path))
+    try:
+        supervisor = Supervisor(host="127.0.0.1", port=server.server_address[1])
+        api_server = Component("api-server", ["true"], tmp_path / "api-server.log")
+        supervisor.components = {"api-server": api_server}
+        api_server.started_at = 100.0
+        supervisor._warm_task_api()
+        supervisor._warm_task_api()
+        api_server.started_at = 200.0
+        supervisor._warm_task_api()
+    finally:
+        server.shutdown()
+    assert asked == ["/execution/health", "/execution/health"]

@@ -38,6 +38,10 @@ INCREMENTAL = {
 }
 
 
+# A data test of fct_indicator_values that reads its rows (others check the catalog).
+FIV_ROW_TEST = "relationships_fct_indicator_values_year__year__ref_dim_year_.sql"
+
+
 def _build(warehouse, target: Path, *extra: str) -> dict:
     command = ["dbt", "build", "--exclude", "resource_type:seed", *extra]
     command += ["--target-path", str(target), "--log-path", str(target / "logs")]
@@ -218,9 +222,7 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     # Data tests of the incremental models read only this run's rows (built_at index);
     # the views over them only the years built in this run (none: `where false`).
     tests = target / "compiled" / "grassroots" / "models"
-    fiv_test = (
-        tests / "marts/fct_indicator_values.yml/not_null_fct_indicator_values_indicator_code.sql"
-    )
+    fiv_test = tests / "marts/fct_indicator_values.yml" / FIV_ROW_TEST
     assert "built_at >= cast(" in fiv_test.read_text()
     # The wide marts pivot only the long rows written since their own last build: none.
     assert rows["mart_membership"] == rows["mart_ratings"] == rows["mart_village_branches"] == 0
@@ -382,9 +384,9 @@ def test_staging_tests_read_the_files_of_this_run_only(warehouse, night):
         # The file was loaded before this "run" started: its rows are not read.
         assert staging_build("staging_later", loaded_at + timedelta(seconds=1)) == 0
         compiled = (tmp / "staging_later" / "compiled").rglob("stg_form_cb.yml/*.sql")
-        # (enforced_unique reads the catalog, not rows.)
-        tests = [path for path in compiled if not path.name.startswith("enforced_unique")]
-        assert len(tests) == 10
+        # (enforced_unique and enforced_not_null read the catalog, not rows.)
+        tests = [path for path in compiled if not path.name.startswith("enforced_")]
+        assert len(tests) == 3
         assert all("changed_files.received_at >" in path.read_text() for path in tests)
         # A run that started before the load reads them and finds the bad rating.
         assert staging_build("staging_earlier", loaded_at - timedelta(seconds=1)) != 0
@@ -549,7 +551,7 @@ def test_full_tests_var_tests_whole_relations(warehouse, night):
     command += ["--target-path", str(target), "--log-path", str(target / "logs")]
     assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
     compiled = target / "compiled" / "grassroots" / "models" / "marts" / "fct_indicator_values.yml"
-    fiv_test = (compiled / "not_null_fct_indicator_values_indicator_code.sql").read_text()
+    fiv_test = (compiled / FIV_ROW_TEST).read_text()
     assert "built_at" not in fiv_test
     assert "dbt_subquery" not in fiv_test
 
@@ -568,9 +570,7 @@ def test_built_since_var_slices_the_tests_of_a_dag_run(warehouse, night):
     compiled = target / "compiled" / "grassroots" / "models" / "marts"
     view_test = next(compiled.glob("fct_village_branches.yml/unique_combination_*.sql"))
     assert "report_year in (2023)" in view_test.read_text()
-    table_test = (
-        compiled / "fct_indicator_values.yml/not_null_fct_indicator_values_indicator_code.sql"
-    )
+    table_test = compiled / "fct_indicator_values.yml" / FIV_ROW_TEST
     assert f"built_at >= cast('{since}' as timestamptz)" in table_test.read_text()
 
 
@@ -789,3 +789,25 @@ def test_wide_marts_rewrite_the_long_table_partitions_and_equal_a_full_build(war
     assert {mart: {k: row[0] for k, row in full[mart].items()} for mart in WIDE_MARTS} == (
         incremental
     )
+
+
+def test_declared_not_null_columns_are_constraints_and_their_test_can_fail(warehouse, night):
+    # A mart's enforced_not_null columns are NOT NULL in its table (the marts' post-hook):
+    # PostgreSQL rejects a null; the test reads the catalog and fails when one is not.
+    # (Last: its partial `dbt run` is a recorded build the scope test above would see.)
+    conn, tmp = night
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        conn.execute("insert into marts.mart_targets (geography) values (null)")
+
+    def enforced(name: str, *command: str) -> int:
+        command = [*command, "--target-path", str(tmp / name), "--log-path", str(tmp / name)]
+        return run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR)
+
+    test = ("dbt", "test", "--select", "mart_targets,test_name:enforced_not_null")
+    conn.execute("alter table marts.mart_targets alter column basis drop not null")
+    try:
+        assert enforced("nullable", *test) != 0
+    finally:
+        # The post-hook of the next build of the model makes it NOT NULL again.
+        assert enforced("restored", "dbt", "run", "--select", "mart_targets") == 0
+    assert enforced("enforced", *test) == 0

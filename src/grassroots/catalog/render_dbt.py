@@ -120,11 +120,30 @@ def _test_lines(catalog: FormCatalog, column: Column, test: str | dict, indent: 
     return lines
 
 
+def _enforced_not_null(column: Column) -> bool:
+    """not_null on a column the raw table declares NOT NULL: PostgreSQL rejects the null
+    on insert, so the model-level enforced_not_null (a catalog lookup) stands for it."""
+    return column.raw_not_null and "not_null" in column.dbt_tests
+
+
+def _wrapped_list(prefix: str, items: list[str]) -> list[str]:
+    """`prefix[a, b, c]`, continued on indented lines past LINE characters."""
+    lines, line = [], prefix + "["
+    for i, item in enumerate(items):
+        piece = item + (", " if i < len(items) - 1 else "]")
+        if len(line) + len(piece.rstrip()) > LINE and not line.endswith("["):
+            lines.append(line.rstrip())
+            line = " " * (len(prefix) + 1)
+        line += piece
+    return [*lines, line]
+
+
 def _column_lines(catalog: FormCatalog, column: Column) -> list[str]:
     lines = [f"      - name: {column.staging_name}", *_description("        ", column.description)]
-    if column.dbt_tests:
+    tests = [t for t in column.dbt_tests if not (t == "not_null" and _enforced_not_null(column))]
+    if tests:
         lines.append("        data_tests:")
-        for test in column.dbt_tests:
+        for test in tests:
             lines += _test_lines(catalog, column, test, "          ")
     return lines
 
@@ -153,8 +172,18 @@ def staging_yml(catalog: FormCatalog, form: Form, current: str | None = None) ->
         "          arguments:",
         f"            enforced_by: {table}",
         f"            columns: [{', '.join(c.name for c in catalog.row_columns)}]",
-        "    columns:",
     ]
+    not_null = [c.name for c in (*catalog.row_columns, *form.columns) if _enforced_not_null(c)]
+    if not_null:
+        lines += [
+            f"      # not_null of the columns {table} declares NOT NULL (the view maps them 1:1):",
+            "      # the test checks those constraints, as above.",
+            "      - enforced_not_null:",
+            "          arguments:",
+            f"            enforced_by: {table}",
+            *_wrapped_list("            columns: ", not_null),
+        ]
+    lines.append("    columns:")
     for column in (*catalog.row_columns, *form.columns):
         lines += _column_lines(catalog, column)
     text = "\n".join(lines) + "\n"

@@ -1,10 +1,10 @@
-{#- enforce_not_null(): post-hook of every mart (dbt_project.yml) making NOT NULL, in the
-    model's table, the columns its `enforced_not_null` test lists with the model's own
-    table as `enforced_by` (the one definition: the model's yml). PostgreSQL then
-    rejects a null on insert, and the test is a catalog lookup instead of a scan of
-    every built row per column. Altered only when a column is not yet NOT NULL (a new
-    table: a first build or a full refresh, whose ALTER scans the rows once for all
-    columns); on other builds nothing is run, so no lock is taken. -#}
+{#- enforce_not_null(): post-hook of the intermediate and mart models (dbt_project.yml)
+    making NOT NULL, in the model's table, the columns its `enforced_not_null` test lists
+    with the model's own table as `enforced_by` (the one definition: the model's yml).
+    PostgreSQL then rejects a null on insert, and the test is a catalog lookup instead of
+    a scan of every built row per column. Altered only when a column is not yet NOT NULL
+    (a new table: a first build or a full refresh, whose ALTER scans the rows once for
+    all columns); on other builds nothing is run, so no lock is taken. -#}
 {% macro enforce_not_null() -%}
     {%- set nullable = nullable_columns(enforced_not_null_columns()) if execute else [] -%}
     {%- if nullable -%}

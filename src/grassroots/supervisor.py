@@ -269,14 +269,16 @@ class Supervisor:
     def _warm_task_api(self) -> None:
         """Ask the task execution API once after each start of the API server: its first
         request builds the API's versioned routes (about 3 s on 2 cores), which the
-        night's first task would otherwise wait for, its log silent meanwhile."""
+        night's first task would otherwise wait for, its log silent meanwhile. At most
+        15 s: it runs in the supervision loop; an unanswered one is asked again at the
+        next health check."""
         api_server = self.components.get("api-server")
         started = api_server.started_at if api_server else 0.0
         if self.task_api_warmed == started:
             return
         try:
             with urllib.request.urlopen(
-                f"{ui_url(self.host, self.port)}execution/health", timeout=60
+                f"{ui_url(self.host, self.port)}execution/health", timeout=15
             ) as response:
                 if response.status == 200:
                     self.task_api_warmed = started

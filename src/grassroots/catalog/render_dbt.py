@@ -99,11 +99,11 @@ def _description(indent: str, text: str, key: str = "description") -> list[str]:
     return [f"{indent}{key}: >-", *wrapped]
 
 
-def _values(indent: str, values: list[str]) -> list[str]:
-    flow = f"{indent}values: [{', '.join(json.dumps(v, ensure_ascii=False) for v in values)}]"
+def _values(indent: str, values: list[str], key: str = "values") -> list[str]:
+    flow = f"{indent}{key}: [{', '.join(json.dumps(v, ensure_ascii=False) for v in values)}]"
     if len(flow) <= FLOW:
         return [flow]
-    return [f"{indent}values:", *(f"{indent}  - {_argument(v)}" for v in values)]
+    return [f"{indent}{key}:", *(f"{indent}  - {_argument(v)}" for v in values)]
 
 
 def _test_lines(catalog: FormCatalog, column: Column, test: str | dict, indent: str) -> list[str]:
@@ -124,18 +124,6 @@ def _enforced_not_null(column: Column) -> bool:
     """not_null on a column the raw table declares NOT NULL: PostgreSQL rejects the null
     on insert, so the model-level enforced_not_null (a catalog lookup) stands for it."""
     return column.raw_not_null and "not_null" in column.dbt_tests
-
-
-def _wrapped_list(prefix: str, items: list[str]) -> list[str]:
-    """`prefix[a, b, c]`, continued on indented lines past LINE characters."""
-    lines, line = [], prefix + "["
-    for i, item in enumerate(items):
-        piece = item + (", " if i < len(items) - 1 else "]")
-        if len(line) + len(piece.rstrip()) > LINE and not line.endswith("["):
-            lines.append(line.rstrip())
-            line = " " * (len(prefix) + 1)
-        line += piece
-    return [*lines, line]
 
 
 def _column_lines(catalog: FormCatalog, column: Column) -> list[str]:
@@ -181,7 +169,7 @@ def staging_yml(catalog: FormCatalog, form: Form, current: str | None = None) ->
             "      - enforced_not_null:",
             "          arguments:",
             f"            enforced_by: {table}",
-            *_wrapped_list("            columns: ", not_null),
+            *_values("            ", not_null, key="columns"),
         ]
     lines.append("    columns:")
     for column in (*catalog.row_columns, *form.columns):

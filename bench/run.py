@@ -111,7 +111,7 @@ def empty_warehouse() -> str:
 def dbt_build(built_since: datetime | None = None) -> int:
     # As the nightly DAG builds: registry seeds are loaded by setup, not every night,
     # and unit tests run in make test and the weekly checks. built_since: the night's
-    # start, which the DAG passes too (staging tests read the files of this run). The
+    # start, which the DAG passes too, in the environment (staging tests read the files of this run). The
     # selection as the night decides it: the whole project, or only the models that
     # follow the date when no file changed since the last complete build.
     from grassroots.dbt_scope import scope_for
@@ -125,9 +125,10 @@ def dbt_build(built_since: datetime | None = None) -> int:
     scope = scope_for(Warehouse().url())
     if scope.select:
         command += ["--select", *scope.select]
+    env = dict(os.environ)
     if built_since is not None:
-        command += ["--vars", json.dumps({"built_since": built_since.isoformat()})]
-    return subprocess.run(command, cwd=REPO, check=False).returncode
+        env["GRASSROOTS_DBT_BUILT_SINCE"] = built_since.isoformat()
+    return subprocess.run(command, cwd=REPO, env=env, check=False).returncode
 
 
 # --- floor: the least any intake must do ------------------------------------------------

@@ -18,10 +18,12 @@
       `<column> >= <since>`, the rows written in this run (findings of tonight's cross
       checks are about files of any age, so a files slice would miss them).
     * anywhere else (tables rebuilt in full, seeds, sources): no filter.
-    "This run" starts at run_started_at, or at the var built_since when given: the
-    Airflow DAG runs one `dbt build` per model (cosmos) and passes the DAG run's start,
-    so a view's tests see the years its base table built in an earlier task of the same
-    DAG run, and the detached relationships tests (`dbt test`) are sliced too.
+    "This run" starts at run_started_at, or at built_since when given (the var, or the
+    environment's GRASSROOTS_DBT_BUILT_SINCE): the Airflow DAG passes the DAG run's start
+    in the environment, so that in the modes that run one `dbt build` per model a view's
+    tests see the years its base table built in an earlier task of the same DAG run, and
+    the detached relationships tests (`dbt test`) are sliced too. The environment, not
+    --vars: a var that changes every night makes dbt parse the project anew.
     In any other command (plain `dbt test`, the weekly full check) or with
     `--vars '{full_tests: true}'` every test reads the whole relation. -#}
 {% macro get_where_subquery(relation) -%}
@@ -40,10 +42,17 @@
 {%- endmacro %}
 
 {% macro built_this_run_filter(relation) -%}
-    {%- set built_since = var('built_since', '') | string | trim -%}
     {%- if not execute or var('full_tests', false) -%}
         {%- do return('true') -%}
-    {%- elif built_since not in ('', 'None') -%}
+    {%- endif -%}
+    {#- Read only when executing: an env_var read while parsing would tie the tests'
+        parse to its value, and a var of the command line to all of it (dbt parses the
+        whole project again when --vars change: 5 s a night). -#}
+    {%- set built_since = var('built_since', '') | string | trim -%}
+    {%- if built_since in ('', 'None') -%}
+        {%- set built_since = env_var('GRASSROOTS_DBT_BUILT_SINCE', '') | trim -%}
+    {%- endif -%}
+    {%- if built_since not in ('', 'None') -%}
         {%- set since_text = built_since -%}
     {%- elif flags.WHICH == 'build' -%}
         {%- set since_text = run_started_at.isoformat() -%}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from grassroots.config import DBT_PROJECT_DIR, SMTP_CONN_ID, WAREHOUSE_CONN_ID
 
@@ -179,7 +180,9 @@ def _nightly_operator_args() -> dict:
         # its own `dbt build`, whose run_started_at would miss what earlier tasks built,
         # and a watcher sensor's retry runs its model alone. (start_date may be unset in
         # some run types: run_after is never later.)
-        "vars": {"built_since": "{{ dag_run.start_date or dag_run.run_after }}"},
+        # In the environment, not --vars: dbt parses the whole project again whenever the
+        # command's vars change (5 s a night); the macro reads it only when executing.
+        "env": {"GRASSROOTS_DBT_BUILT_SINCE": "{{ dag_run.start_date or dag_run.run_after }}"},
         # Unit tests check SQL logic on fixed inputs: they cannot fail on tonight's
         # data, so they run in `make test` and in the weekly full checks, not nightly.
         "dbt_cmd_flags": list(NIGHTLY_DBT_FLAGS),
@@ -201,6 +204,15 @@ def _watcher_operator_args() -> dict:
     args = _nightly_operator_args()
     del args["dbt_cmd_flags"]
     return args
+
+
+def _cosmos_cache_dir(group_id: str) -> Path | None:
+    """The worker's cosmos cache for this group ([cosmos] cache_dir), unless disabled."""
+    from cosmos import settings
+
+    if not (settings.enable_cache and settings.enable_cache_partial_parse):
+        return None
+    return Path(settings.cache_dir) / f"{group_id}__partial_parse"
 
 
 def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
@@ -228,6 +240,9 @@ def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
                 # which become ready with it (by default they weigh more, having more
                 # tasks downstream, and took both slots of a 2-core server first).
                 priority_weight=BUILD_PRIORITY_WEIGHT,
+                # Where cosmos keeps dbt's partial parse between nights, as a DbtTaskGroup
+                # does (without it every night parses the project in full).
+                cache_dir=_cosmos_cache_dir(group_id),
                 **_nightly_operator_args(),
             )
         return group

@@ -50,7 +50,9 @@ def test_the_night_builds_dbt_in_one_task_after_the_load(dagbag):
     assert build.task_id == "dbt_build.build"
     assert build.base_cmd == ["build"]
     assert build.upstream_task_ids == {"intake_summary"}
-    assert build.vars["built_since"].startswith("{{ dag_run.start_date")
+    assert build.env["GRASSROOTS_DBT_BUILT_SINCE"].startswith("{{ dag_run.start_date")
+    assert not build.vars  # a var that changes nightly would make dbt parse in full
+    assert build.cache_dir is not None  # where cosmos keeps the partial parse
     assert "send_digests" in build.downstream_task_ids
     assert dag.get_task("send_digests").trigger_rule == "all_done"
 
@@ -113,7 +115,8 @@ def test_weekly_full_checks_run_every_dbt_test_unsliced(dagbag):
     assert schedule["expression"] == "0 12 * * 0"  # Sunday noon, far from the 01:00 night
     (task,) = dag.tasks
     assert task.base_cmd == ["test"]
-    assert not task.vars  # no built_since: plain `dbt test` reads whole relations
+    # No built_since: plain `dbt test` reads whole relations.
+    assert not task.vars and "GRASSROOTS_DBT_BUILT_SINCE" not in (task.env or {})
 
 
 def test_nightly_dbt_tasks_leave_unit_tests_to_the_weekly_checks(dagbag):
@@ -152,7 +155,7 @@ def test_watcher_mode_builds_once_with_a_sensor_per_model_and_its_tests(watcher_
     assert producer.base_cmd == ["build"]
     assert producer.exclude == "resource_type:seed"  # cosmos passes it as one string
     assert producer.upstream_task_ids == {"intake_summary"}
-    assert producer.vars["built_since"].startswith("{{ dag_run.start_date")
+    assert producer.env["GRASSROOTS_DBT_BUILT_SINCE"].startswith("{{ dag_run.start_date")
     dbt.pop("dbt_build.dbt_producer_watcher_done")
     assert not [task_id for task_id in dbt if "detached" in task_id]
     models = {task_id.split(".")[1] for task_id in dbt}
@@ -162,7 +165,7 @@ def test_watcher_mode_builds_once_with_a_sensor_per_model_and_its_tests(watcher_
     for task in dbt.values():
         assert task.deferrable, task.task_id
         assert task.producer_task_id == producer.task_id
-        assert task.vars == producer.vars, task.task_id  # a retry runs its model alone
+        assert task.env == producer.env, task.task_id  # a retry runs its model alone
         # A retry runs `dbt run` or `dbt test`: `dbt build`'s flags stay on the producer.
         assert "--exclude-resource-type" not in task.dbt_cmd_flags, task.task_id
     flags = producer.dbt_cmd_flags

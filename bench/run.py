@@ -111,9 +111,9 @@ def empty_warehouse() -> str:
 def dbt_build(built_since: datetime | None = None) -> int:
     # As the nightly DAG builds: registry seeds are loaded by setup, not every night,
     # and unit tests run in make test and the weekly checks. built_since: the night's
-    # start, which the DAG passes too, in the environment (staging tests read the files of this run). The
-    # selection as the night decides it: the whole project, or only the models that
-    # follow the date when no file changed since the last complete build.
+    # start, which the DAG passes too, in the environment (staging tests read the files
+    # of this run). The selection as the night decides it: the whole project, or only
+    # the models that follow the date when no file changed since the last complete build.
     from grassroots.dbt_scope import scope_for
     from grassroots.orchestration import NIGHTLY_DBT_FLAGS
     from grassroots.warehouse import Warehouse

@@ -5,9 +5,9 @@ load_batch, one mapped task per batch (parse, validate with Great Expectations, 
 quarantine; any worker takes any batch, GRASSROOTS_INTAKE_PARALLEL at once) ->
 intake_summary -> in parallel: dbt build (via cosmos: one `dbt build` task, or a task
 per model as GRASSROOTS_DBT_EXECUTION_MODE says); cross checks
-X1-X4, P1-P6 (GX SQL expectations in PostgreSQL) -> GX Data Docs of the run;
-data-quality summary; after the build and the checks, side by side: the nightly digests
-(whatever the build's and the checks' outcome) and the report site (only pages whose
+X1-X4, P1-P6 (GX SQL expectations in PostgreSQL); data-quality summary; after the build
+and the checks, side by side: the nightly digests and the GX Data Docs of the run
+(whatever the build's and the checks' outcome), and the report site (only pages whose
 figures changed are rendered; the digests link the pages it holds, refreshed in place).
 Logic lives in the grassroots package; this file only wires it.
 """
@@ -80,8 +80,11 @@ def cross_checks(loaded: dict, run_id=None) -> dict:
     return cross_checks(warehouse_dsn(), run_id)
 
 
-@task
-def data_docs(checked: dict, run_id=None) -> dict:
+# After the build and the checks, whatever their outcome (a failed night's validation
+# results are worth reading most): beside the build it took CPU from the night's
+# critical path on a 2-core server. The digests' link is written a few seconds later.
+@task(trigger_rule="all_done")
+def data_docs(run_id=None) -> dict:
     from grassroots.pipeline import build_data_docs
 
     return build_data_docs(warehouse_dsn(), run_id)
@@ -143,7 +146,8 @@ def nightly_submissions():
     build = dbt_task_group()
     summary = quality_summary()
     loaded >> [build, summary]
-    docs = data_docs(checked)
+    docs = data_docs()
+    [build, checked] >> docs
     site = report_site()
     [build, checked] >> site
     # The digests wait for the build and the checks but run even when one failed.

@@ -83,6 +83,14 @@ def test_the_report_site_is_rebuilt_after_the_build_beside_the_digests(dagbag):
     assert digests.trigger_rule == "all_done"
 
 
+def test_data_docs_wait_for_the_build_and_run_whatever_its_outcome(dagbag):
+    """Beside the build they took CPU from the night's critical path; after it they run
+    even on a failed night, whose validation results staff need most."""
+    docs = dagbag.dags["nightly_submissions"].get_task("data_docs")
+    assert docs.upstream_task_ids == {"dbt_build.build", "cross_checks"}
+    assert docs.trigger_rule == "all_done"
+
+
 def test_intake_batches_are_mapped_tasks_any_worker_can_take(dagbag):
     """Issue 18: one mapped task per batch (side by side on LocalExecutor, spread over
     workers on Celery) instead of a process pool inside one task."""

@@ -556,22 +556,43 @@ def test_full_tests_var_tests_whole_relations(warehouse, night):
     assert "dbt_subquery" not in fiv_test
 
 
-def test_built_since_var_slices_the_tests_of_a_dag_run(warehouse, night):
-    """The DAG runs one `dbt build` per model and passes its run's start as built_since:
-    a view's tests then see what its base table built in an earlier task (2023 here, the
-    one-year night above), and detached `dbt test` tasks are sliced the same way."""
+@pytest.mark.parametrize("given_in", ["environment", "vars"])
+def test_built_since_slices_the_tests_of_a_dag_run(warehouse, night, given_in):
+    """The DAG passes its run's start as built_since (in the environment; by hand, --vars
+    too): in the modes that run one `dbt build` per model, a view's tests then see what
+    its base table built in an earlier task (2023 here, the one-year night above), and
+    detached `dbt test` tasks are sliced the same way."""
     conn, tmp = night
     since = conn.execute("select max(built_at) from intermediate.int_cb_current").fetchone()[0]
-    target = tmp / "built_since"
+    target = tmp / f"built_since_{given_in}"
+    env = runtime_env(warehouse)
     command = ["dbt", "test", "--select", "fct_village_branches", "fct_indicator_values"]
-    command += ["--exclude", "test_type:unit", "--vars", json.dumps({"built_since": str(since)})]
+    command += ["--exclude", "test_type:unit"]
+    if given_in == "vars":
+        command += ["--vars", json.dumps({"built_since": str(since)})]
+    else:
+        env["GRASSROOTS_DBT_BUILT_SINCE"] = str(since)
     command += ["--target-path", str(target), "--log-path", str(target / "logs")]
-    assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
+    assert run_tool(command, env, cwd=DBT_PROJECT_DIR) == 0
     compiled = target / "compiled" / "grassroots" / "models" / "marts"
     view_test = next(compiled.glob("fct_village_branches.yml/unique_combination_*.sql"))
     assert "report_year in (2023)" in view_test.read_text()
     table_test = compiled / "fct_indicator_values.yml" / FIV_ROW_TEST
     assert f"built_at >= cast('{since}' as timestamptz)" in table_test.read_text()
+
+
+def test_a_new_night_start_needs_no_new_parse(warehouse, tmp_path):
+    """Each night passes another start: dbt must reuse its parse of the project (partial
+    parsing), not parse every file again, as it does when the command's vars change."""
+    target = tmp_path / "target"
+    command = ["dbt", "parse", "--target-path", str(target), "--log-path", str(tmp_path)]
+    parsed = []
+    for night in ("2026-01-01T01:00:00+07:00", "2026-01-02T01:00:00+07:00"):
+        env = {**runtime_env(warehouse), "GRASSROOTS_DBT_BUILT_SINCE": night}
+        assert run_tool(command, env, cwd=DBT_PROJECT_DIR) == 0
+        perf = json.loads((target / "perf_info.json").read_text())
+        parsed.append(perf["parsed_path_count"])
+    assert parsed[0] > 100 and parsed[1] == 0, parsed
 
 
 def _indicator_rows(conn) -> dict[tuple, tuple]:

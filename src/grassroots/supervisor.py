@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grassroots import task_host
 from grassroots.config import paths
 from grassroots.files import private_dir, write_private
 from grassroots.processes import become_subreaper, children_of
@@ -44,6 +45,16 @@ from grassroots.serve import (
     state_file,
     ui_url,
 )
+from grassroots.workers import uses_celery
+
+
+def component_command(name: str, env: dict[str, str], host: str, port: int) -> list[str]:
+    """The command line of an Airflow component of `serve`."""
+    if name == "scheduler" and not uses_celery(env):
+        # With LocalExecutor its forks run the tasks: it starts with their libraries.
+        return task_host.command([name])
+    extra = ["--host", host, "--port", str(port)] if name == "api-server" else []
+    return [str(Path(sys.executable).parent / "airflow"), name, *extra]
 
 
 @dataclass
@@ -158,12 +169,9 @@ class Supervisor:
         self.postgres["started_at"] = time.time()
         env = serve_env(env, self.host, self.port)
         log_dir = private_dir(paths().home / "logs")
-        airflow = str(Path(sys.executable).parent / "airflow")
         for name in AIRFLOW_COMPONENTS:
-            extra = ["--host", self.host, "--port", str(self.port)] if name == "api-server" else []
-            self.components[name] = Component(
-                name, [airflow, name, *extra], log_dir / f"{name}.log"
-            )
+            command = component_command(name, env, self.host, self.port)
+            self.components[name] = Component(name, command, log_dir / f"{name}.log")
         return env, embedded
 
     def _supervise(self, env: dict[str, str], watch_postgres: bool) -> int:

@@ -13,8 +13,8 @@ hands the next (archive, staging, quarantine, Data Docs, digests, task logs).
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
+
+from grassroots import task_host
 
 CELERY_EXECUTOR = "CeleryExecutor"
 EXECUTOR_ENV = "AIRFLOW__CORE__EXECUTOR"
@@ -95,11 +95,18 @@ def worker_env(api_url: str | None = None, name: str | None = None) -> dict[str,
 def worker_command(
     queues: str | None = None, concurrency: int | None = None, name: str | None = None
 ) -> list[str]:
-    """`airflow celery worker` of this virtualenv. No log server: task logs are files
-    in the state folder, which the API server reads (and two workers on one machine
-    would both want its port, 8793)."""
-    command = [str(Path(sys.executable).parent / "airflow"), "celery", "worker"]
-    command.append("--skip-serve-logs")
+    """`airflow celery worker` of this virtualenv, started through grassroots.task_host
+    (the pool's forks run the tasks, their libraries already imported). No log server:
+    task logs are files in the state folder, which the API server reads (and two
+    workers on one machine would both want its port, 8793)."""
+    return task_host.command(worker_args(queues, concurrency, name))
+
+
+def worker_args(
+    queues: str | None = None, concurrency: int | None = None, name: str | None = None
+) -> list[str]:
+    """The arguments of `airflow` that make the worker."""
+    command = ["celery", "worker", "--skip-serve-logs"]
     if queues:
         command += ["--queues", queues]
     if concurrency:
@@ -123,8 +130,9 @@ def run_worker(
         # Airflow's default, 16, would run 16 dbt models or batches on a 2-core machine.
         concurrency = max(2, os.cpu_count() or 2)
     command = worker_command(queues, concurrency, name)
+    shown = " ".join(worker_args(queues, concurrency, name))
     print(
-        f"grassroots worker: {' '.join(command[1:])} (broker {_masked(env[BROKER_ENV])},"
+        f"grassroots worker: airflow {shown} (broker {_masked(env[BROKER_ENV])},"
         f" API {env[EXECUTION_API_ENV]})",
         flush=True,
     )

@@ -3,6 +3,8 @@ they hand Airflow (the workers themselves run in tests/e2e/test_celery_workers.p
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from grassroots.cli import main
@@ -19,7 +21,9 @@ pytestmark = pytest.mark.unit
 
 def test_worker_command_names_itself_and_serves_no_logs():
     command = worker_command("intake,default", 2, "worker-a")
-    assert command[0].endswith("/airflow") and command[1:3] == ["celery", "worker"]
+    # `airflow celery worker ...` after the tasks' libraries (grassroots.task_host).
+    assert command[:3] == [sys.executable, "-m", "grassroots.task_host"]
+    assert command[3:5] == ["celery", "worker"]
     assert "--skip-serve-logs" in command
     assert command[command.index("--queues") + 1] == "intake,default"
     assert command[command.index("--concurrency") + 1] == "2"

@@ -20,7 +20,13 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 from grassroots.intake_settings import parallel_batches
-from grassroots.orchestration import DEFAULT_ARGS, dbt_task_group, smtp_settings, warehouse_dsn
+from grassroots.orchestration import (
+    CRITICAL_PATH_WEIGHT,
+    DEFAULT_ARGS,
+    dbt_task_group,
+    smtp_settings,
+    warehouse_dsn,
+)
 
 RAW_SUBMISSIONS = Asset("grassroots://warehouse/raw/submissions")
 
@@ -108,8 +114,9 @@ def report_site() -> dict:
 
 # After the build (K1 reads its completeness mart) and the checks, but also when
 # one of them failed: staff get their digest every night. Not after the site: its
-# workbooks take minutes on a national night, and the alerts need none of it.
-@task(trigger_rule="all_done")
+# workbooks take minutes on a national night, and the alerts need none of it. Queued
+# before the site and the Data Docs, which become ready with it.
+@task(trigger_rule="all_done", priority_weight=CRITICAL_PATH_WEIGHT)
 def send_digests(run_id=None) -> dict:
     from grassroots.pipeline import send_quality_digests
 

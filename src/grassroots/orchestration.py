@@ -129,8 +129,10 @@ DEFAULT_ARGS = {
 }
 
 
-# Above every other task's summed weight (the DAG has about a dozen tasks).
-BUILD_PRIORITY_WEIGHT = 100
+# The night's critical path (the build, then the digests) is queued before the tasks
+# that become ready with it: above every other task's summed weight (the DAG has about
+# a dozen tasks).
+CRITICAL_PATH_WEIGHT = 100
 
 # Flags of every nightly dbt invocation (the DAG's tasks and bench/run.py).
 NIGHTLY_DBT_FLAGS = ("--exclude-resource-type", "unit_test")
@@ -239,7 +241,7 @@ def dbt_task_group(group_id: str = "dbt_build", mode: str | None = None):
                 # The night's critical path: queued before the checks and the summary,
                 # which become ready with it (by default they weigh more, having more
                 # tasks downstream, and took both slots of a 2-core server first).
-                priority_weight=BUILD_PRIORITY_WEIGHT,
+                priority_weight=CRITICAL_PATH_WEIGHT,
                 # Where cosmos keeps dbt's partial parse between nights, as a DbtTaskGroup
                 # does (without it every night parses the project in full).
                 cache_dir=_cosmos_cache_dir(group_id),

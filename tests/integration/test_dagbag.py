@@ -68,6 +68,10 @@ def test_the_night_builds_dbt_in_one_task_after_the_load(dagbag):
 
     for other in ("cross_checks", "quality_summary"):
         assert weight(build) > weight(dag.get_task(other))
+    # And after the build the digests go before the site and the Data Docs.
+    digests = dag.get_task("send_digests")
+    for other in ("report_site", "data_docs"):
+        assert weight(digests) > weight(dag.get_task(other))
 
 
 def test_the_report_site_is_rebuilt_after_the_build_beside_the_digests(dagbag):

@@ -183,7 +183,7 @@ def _nightly_operator_args() -> dict:
         # and a watcher sensor's retry runs its model alone. (start_date may be unset in
         # some run types: run_after is never later.)
         # In the environment, not --vars: dbt parses the whole project again whenever the
-        # command's vars change (5 s a night); the macro reads it only when executing.
+        # command's vars change (4-5 s a night); the macro reads it only when executing.
         "env": {"GRASSROOTS_DBT_BUILT_SINCE": "{{ dag_run.start_date or dag_run.run_after }}"},
         # Unit tests check SQL logic on fixed inputs: they cannot fail on tonight's
         # data, so they run in `make test` and in the weekly full checks, not nightly.

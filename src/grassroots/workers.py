@@ -129,10 +129,10 @@ def run_worker(
     if concurrency is None and not env.get("AIRFLOW__CELERY__WORKER_CONCURRENCY"):
         # Airflow's default, 16, would run 16 dbt models or batches on a 2-core machine.
         concurrency = max(2, os.cpu_count() or 2)
-    command = worker_command(queues, concurrency, name)
-    shown = " ".join(worker_args(queues, concurrency, name))
+    args = worker_args(queues, concurrency, name)
+    command = task_host.command(args)
     print(
-        f"grassroots worker: airflow {shown} (broker {_masked(env[BROKER_ENV])},"
+        f"grassroots worker: airflow {' '.join(args)} (broker {_masked(env[BROKER_ENV])},"
         f" API {env[EXECUTION_API_ENV]})",
         flush=True,
     )

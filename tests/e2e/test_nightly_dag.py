@@ -309,26 +309,27 @@ def test_weekly_full_checks_catch_what_the_nightly_sliced_tests_skip(first_run):
     from grassroots.cli import WEEKLY_CHECKS_DAG_ID
 
     assert trigger_run(None, verbose=False, dag_id=WEEKLY_CHECKS_DAG_ID) == 0
-    # (A duplicate key cannot be planted: the key is a unique index.)
+    # (A duplicate key cannot be planted: the key is a unique index; nor a row breaking a
+    # rule of fct_indicator_values: those are CHECK constraints. A member count that does
+    # not add up is a rule of the view fct_membership_movement, tested by reading rows.)
     key = first_run.execute(
-        "update marts.fct_indicator_values set units_reported = units_expected + 1"
-        " where ctid = (select ctid from marts.fct_indicator_values"
-        " where year = (select min(year) from marts.fct_indicator_values)"
-        " and unit_level <> 'village' and units_expected > 0 limit 1)"
-        " returning indicator_code, geography, unit_level, unit_code, year"
+        "update intermediate.int_dv_current set members_end = members_end + 1"
+        " where ctid = (select ctid from intermediate.int_dv_current"
+        " where report_year = (select min(report_year) from intermediate.int_dv_current)"
+        " limit 1)"
+        " returning file_id, source_row_number"
     ).fetchone()
     assert key
     try:
         assert trigger_run(None, verbose=False, dag_id=WEEKLY_CHECKS_DAG_ID) != 0
         log = sorted((paths().home / "logs").glob(f"{WEEKLY_CHECKS_DAG_ID}-*.log"))[-1]
         text = log.read_text(encoding="utf-8")
-        assert "Failure in test expression_is_true_fct_indicator_values" in text
+        assert "Failure in test expression_is_true_fct_membership_movement" in text
         assert text.count("Done. PASS=") == 1  # a failing data test is not retried
     finally:
         first_run.execute(
-            "update marts.fct_indicator_values set units_reported = units_expected - 1"
-            " where (indicator_code, geography, unit_level, unit_code, year)"
-            " = (%s, %s, %s, %s, %s)",
+            "update intermediate.int_dv_current set members_end = members_end - 1"
+            " where (file_id, source_row_number) = (%s, %s)",
             key,
         )
 

@@ -832,3 +832,35 @@ def test_declared_not_null_columns_are_constraints_and_their_test_can_fail(wareh
         # The post-hook of the next build of the model makes it NOT NULL again.
         assert enforced("restored", "dbt", "run", "--select", "mart_targets") == 0
     assert enforced("enforced", *test) == 0
+
+
+def test_declared_rules_are_check_constraints_and_their_test_can_fail(warehouse, night):
+    # fct_indicator_values' enforced_check rules are CHECK constraints of its table (the
+    # marts' post-hook): PostgreSQL rejects a row that breaks one; the test reads the
+    # catalog and fails when the constraint is gone. (After the not-null test, for the
+    # same reason: its `dbt run` is a recorded build.)
+    conn, tmp = night
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(
+            "update marts.fct_indicator_values set units_reported = units_expected + 1"
+            " where ctid = (select ctid from marts.fct_indicator_values"
+            " where unit_level = 'commune' limit 1)"
+        )
+    (name,) = conn.execute(
+        "select conname from pg_constraint"
+        " where conrelid = 'marts.fct_indicator_values'::regclass and contype = 'c'"
+        " and pg_get_constraintdef(oid) like '%units_reported <= units_expected%'"
+    ).fetchone()
+
+    def checked(label: str, *command: str) -> int:
+        command = [*command, "--target-path", str(tmp / label), "--log-path", str(tmp / label)]
+        return run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR)
+
+    test = ("dbt", "test", "--select", "fct_indicator_values,test_name:enforced_check")
+    conn.execute(f"alter table marts.fct_indicator_values drop constraint {name}")
+    try:
+        assert checked("unchecked", *test) != 0
+    finally:
+        # The post-hook of the next build of the model adds it again.
+        assert checked("rechecked", "dbt", "run", "--select", "fct_indicator_values") == 0
+    assert checked("checked", *test) == 0

@@ -6,7 +6,8 @@ mode asked for (GRASSROOTS_DBT_EXECUTION_MODE, src/grassroots/orchestration.py).
 It runs on the warehouse an earlier `bench/run.py` left in the same state folder (the
 national history, or `--scale province --years 2022-2024`). Each night is as run.py's
 night: N files (default 1 % of the warehouse's) sent again with new values, of the last
-two years, each night a new draw of the same size. Before the served nights, one such
+two years, each night a new draw of the same size, after a served night with no new
+file (reported too: the fixed cost). Before the served nights, one such
 night is run directly as the floor: run.py's intake (next to its own floor, csv/calamine
 read + one COPY) and one `dbt build` command, no Airflow.
 
@@ -189,7 +190,7 @@ def summarize(run: dict, tis: list[dict], triggered: float, finished: float) -> 
 def print_night(mode: str, night: dict) -> None:
     print(
         f"\n== {mode}: {night['state']}, {night['tasks']} task instances,"
-        f" trigger -> digests {night['trigger_to_digests']:.1f} s"
+        f" trigger -> digests {night['trigger_to_digests'] or float('nan'):.1f} s"
         f" (run done {night['trigger_to_run_end']:.1f} s; queued {night['queued'] or 0:.1f} s)"
     )
     print(f"  {'phase':<14}{'tasks':>6}{'from':>9}{'to':>9}{'span':>9}{'task-s':>9}")
@@ -288,6 +289,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             dbt_tasks = server.wait_for_the_mode()
             server.wait_until_idle()
+            # First a night with no new file (issue 22's fixed cost, served). It also
+            # stands for the nights before: after a code update the first night parses
+            # the dbt project in full (4-5 s), later nights reuse that parse.
+            empty = args.work / f"night-{mode}" / "empty"
+            empty.mkdir(parents=True, exist_ok=True)
+            idle = server.night(empty)
+            idle.update(mode=mode, dbt_tasks=dbt_tasks)
+            results["nights"][f"{mode}, no new file"] = idle
+            print_night(f"{mode}, no new file", idle)
             inbox = bench_run.night_inbox(
                 args.work / f"night-{mode}" / "inbox", _draw(args, args.seed + number), files
             )

@@ -129,14 +129,8 @@
             order by 1
         {%- endset -%}
         {%- set terms = run_query(terms_sql).columns[0].values() -%}
-        {%- set lineage_sql -%}
-            select coalesce(max(built_at) > cast('{{ since }}' as timestamptz), true)
-            from {{ ref('int_unit_lineage') }}
-        {%- endset -%}
-        {%- set lineage_rebuilt = run_query(lineage_sql).columns[0].values()[0] -%}
         (
-            {{ 'term_end_year > cast(extract(year from current_date) as integer)'
-                if lineage_rebuilt else 'false' }}
+            {{ running_terms_if_lineage_rebuilt(since) }}
             {%- for year in build_years(since=since) %}
             or (term_start_year <= {{ year + 2 }} and term_end_year > {{ year - 2 }})
             {%- endfor %}
@@ -144,6 +138,22 @@
             or congress_term in ('{{ terms | join("', '") }}')
             {%- endif %}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The terms still running this year (`term_end_year > this year`) when int_unit_lineage
+    got rows since `since` (a new calendar year or a registry rebuild: the running
+    term's commune targets map onto today's communes through this year's lineage);
+    otherwise `false`. -#}
+{% macro running_terms_if_lineage_rebuilt(since) -%}
+    {%- set lineage_sql -%}
+        select coalesce(max(built_at) > cast('{{ since }}' as timestamptz), true)
+        from {{ ref('int_unit_lineage') }}
+    {%- endset -%}
+    {%- if run_query(lineage_sql).columns[0].values()[0] -%}
+        term_end_year > cast(extract(year from current_date) as integer)
+    {%- else -%}
+        false
     {%- endif -%}
 {%- endmacro %}
 

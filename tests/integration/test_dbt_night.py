@@ -512,7 +512,7 @@ def _targets(conn) -> list[tuple]:
     ).fetchall()
 
 
-def test_targets_rebuild_the_terms_a_night_touches_and_equal_a_full_build(warehouse, night):
+def test_targets_rebuild_the_units_a_night_touches_and_equal_a_full_build(warehouse, night):
     conn, tmp = night
     before = _term_builds(conn)
     assert set(before) == {"2015-2020", "2020-2025", "2025-2030"}
@@ -527,7 +527,8 @@ def test_targets_rebuild_the_terms_a_night_touches_and_equal_a_full_build(wareho
     assert after_ct["2015-2020"][1] > before["2015-2020"][2]
     for term in ("2020-2025", "2025-2030"):
         assert after_ct[term] == before[term], term
-    # A changed 2023: the terms within two years of it (2020-2025, 2025-2030); not 2015-2020.
+    # A changed 2023: targets of the terms within two years of it (2020-2025, 2025-2030),
+    # of the units whose rows of 2023-2025 were rebuilt; none of 2015-2020.
     conn.execute(
         "update landing.received_files set loaded_at = now() where period = '2023'"
         " and loaded_at is not null"
@@ -536,7 +537,38 @@ def test_targets_rebuild_the_terms_a_night_touches_and_equal_a_full_build(wareho
     after_year = _term_builds(conn)
     assert after_year["2015-2020"] == after_ct["2015-2020"]
     for term in ("2020-2025", "2025-2030"):
-        assert after_year[term][1] > after_ct[term][2], term
+        assert after_year[term][2] > after_ct[term][2], term
+    # One commune's 2023 file again: of the communes' targets, only that commune's are
+    # rewritten (as reported; on today's boundaries, its current commune's).
+    (commune,) = conn.execute(
+        "select targets.unit_code from marts.mart_targets as targets"
+        " inner join landing.received_files as files on targets.unit_code = files.unit_code"
+        " where targets.geography = 'as_reported' and targets.unit_level = 'commune'"
+        " and targets.congress_term = '2020-2025' and files.period = '2023'"
+        " and files.form_code in ('CB', 'DV') and files.loaded_at is not null"
+        " order by 1 limit 1"
+    ).fetchone()
+    (stamp,) = conn.execute("select max(built_at) from marts.mart_targets").fetchone()
+    conn.execute(
+        "update landing.received_files set loaded_at = now() where period = '2023'"
+        " and unit_code = %s and loaded_at is not null",
+        (commune,),
+    )
+    _build(warehouse, tmp / "commune_night")
+    rewritten = conn.execute(
+        "select distinct geography, unit_code from marts.mart_targets"
+        " where built_at > %s and unit_level = 'commune'",
+        (stamp,),
+    ).fetchall()
+    assert {code for geography, code in rewritten if geography == "as_reported"} == {commune}
+    successors = conn.execute(
+        "select current_commune_code from intermediate.int_unit_lineage"
+        " where unit_level = 'commune' and unit_code = %s",
+        (commune,),
+    ).fetchall()
+    assert {code for geography, code in rewritten if geography == "current"} <= {
+        code for (code,) in successors
+    }
     # The incremental table holds what a full rebuild makes.
     incremental = _targets(conn)
     assert any(row[9] is not None for row in incremental)  # 2022-2024 actuals reached it

@@ -10,18 +10,30 @@
 -- take the latest year. progress_pct = actual / term_target x 100 (at_most: the
 -- inverse). is_met: per_year, every reported year met the yearly target; term_total,
 -- the actual meets the term target.
--- Incremental, delete+insert by congress term: a night rebuilds the terms that overlap
--- the years fct_indicator_values rebuilt (a changed year and two either side), the
--- terms of changed CT submissions, and the running term when int_unit_lineage was
--- rebuilt (its commune targets map onto today's communes through the lineage of the
--- current year, written on a new calendar year; macros/incremental_years.sql).
+-- Incremental, delete+insert by build_partition (a term, geography and unit): a night
+-- rebuilds, within the terms that overlap the years fct_indicator_values rebuilt (a
+-- changed year and two either side) and the terms of changed CT submissions, the
+-- targets of the units whose indicator rows were rebuilt since the last build or whose
+-- CT submission changed (and of the current communes those map onto); and the whole
+-- running term when int_unit_lineage was rebuilt (its commune targets map onto today's
+-- communes through the lineage of the current year, written on a new calendar year;
+-- macros/incremental_years.sql). A night that resends a few communes rewrites their
+-- targets and those of the districts and provinces, not the ~100,000 of the terms.
+-- The key is a unique index, unit_code first for analysts' lookups of one unit.
 -- depends_on: {{ ref('stg_received_files') }}
 {{
     config(
         materialized='incremental',
-        unique_key='congress_term',
+        unique_key='build_partition',
         indexes=[
-            {'columns': ['congress_term']},
+            {
+                'columns': [
+                    'unit_code', 'congress_term', 'geography', 'unit_level', 'indicator_code',
+                    'basis',
+                ],
+                'unique': True,
+            },
+            {'columns': ['build_partition']},
             {'columns': ['built_at']},
         ],
         post_hook=[
@@ -45,6 +57,14 @@ indicators as (
 
 lineage as (
     select * from {{ ref('int_unit_lineage') }}
+),
+
+-- CT submissions whose current version changed since the last build.
+changed_files as (
+    select files.unit_code from {{ ref('stg_received_files') }} as files
+    where
+        files.form_code = 'CT'
+        and {{ 'false' if since is none else changed_since(since, 'files') }}
 ),
 
 as_reported_targets as (
@@ -121,17 +141,59 @@ all_targets as (
     where target_value is not null
 ),
 
+-- The units whose actual values or targets may have changed since the last build (on a
+-- full build every target is built).
+touched_units as (
+    -- fct_indicator_values rewrites whole partitions: a changed commune (as reported and
+    -- its current commune), and every district, province and the nation of a year.
+    select distinct
+        values_.geography,
+        values_.unit_code
+    from {{ ref('fct_indicator_values') }} as values_
+    where
+        {{ 'false' if since is none
+            else "values_.built_at > cast('" ~ since ~ "' as timestamptz)" }}
+        and values_.unit_level <> 'village'
+    union
+    select
+        'as_reported' as geography,
+        changed_files.unit_code
+    from changed_files
+    union
+    select
+        'current' as geography,
+        lineage.current_commune_code as unit_code
+    from changed_files
+    inner join lineage
+        on
+            changed_files.unit_code = lineage.unit_code
+            and lineage.unit_level = 'commune'
+    where lineage.current_commune_code is not null
+),
+
+rebuilt_targets as (
+    select * from all_targets
+    where
+        {{ 'true' if since is none else running_terms_if_lineage_rebuilt(since) }}
+        or (geography, unit_code) in (
+            select
+                touched_units.geography,
+                touched_units.unit_code
+            from touched_units
+        )
+),
+
 measured as (
     select
-        all_targets.*,
+        rebuilt_targets.*,
         indicators.sums_over_term,
-        all_targets.term_end_year - all_targets.term_start_year as years_in_term,
+        rebuilt_targets.term_end_year - rebuilt_targets.term_start_year as years_in_term,
         case
-            when all_targets.basis = 'per_year' and indicators.sums_over_term
+            when rebuilt_targets.basis = 'per_year' and indicators.sums_over_term
                 then
-                    all_targets.target_value
-                    * (all_targets.term_end_year - all_targets.term_start_year)
-            else all_targets.target_value
+                    rebuilt_targets.target_value
+                    * (rebuilt_targets.term_end_year - rebuilt_targets.term_start_year)
+            else rebuilt_targets.target_value
         end as term_target,
         actuals.years_reported,
         actuals.latest_year,
@@ -141,10 +203,10 @@ measured as (
         end as actual_value,
         actuals.years_met,
         coalesce(actuals.is_estimate, false) as is_estimate
-    from all_targets
-    inner join indicators on all_targets.indicator_code = indicators.indicator_code
+    from rebuilt_targets
+    inner join indicators on rebuilt_targets.indicator_code = indicators.indicator_code
     -- One lookup of the term's years per target: as a join, the planner (which
-    -- misjudges all_targets by orders of magnitude) picked hash or merge joins over
+    -- misjudges rebuilt_targets by orders of magnitude) picked hash or merge joins over
     -- every year of fct_indicator_values, and over its year partitions a scan of all
     -- of them (11 s on a quiet national night instead of 0.6 s).
     cross join lateral (
@@ -159,23 +221,23 @@ measured as (
             count(*) filter (
                 where
                 (
-                    all_targets.direction = 'at_most'
-                    and values_.value <= all_targets.target_value
+                    rebuilt_targets.direction = 'at_most'
+                    and values_.value <= rebuilt_targets.target_value
                 )
                 or (
-                    all_targets.direction <> 'at_most'
-                    and values_.value >= all_targets.target_value
+                    rebuilt_targets.direction <> 'at_most'
+                    and values_.value >= rebuilt_targets.target_value
                 )
             ) as years_met,
             bool_or(values_.is_estimate) as is_estimate
         from {{ ref('fct_indicator_values') }} as values_
         where
-            values_.geography = all_targets.geography
-            and values_.unit_level = all_targets.unit_level
-            and values_.unit_code = all_targets.unit_code
-            and values_.indicator_code = all_targets.indicator_code
-            and values_.year >= all_targets.term_start_year
-            and values_.year < all_targets.term_end_year
+            values_.geography = rebuilt_targets.geography
+            and values_.unit_level = rebuilt_targets.unit_level
+            and values_.unit_code = rebuilt_targets.unit_code
+            and values_.indicator_code = rebuilt_targets.indicator_code
+            and values_.year >= rebuilt_targets.term_start_year
+            and values_.year < rebuilt_targets.term_end_year
     ) as actuals
 )
 
@@ -216,5 +278,7 @@ select
     is_derived,
     predecessors_with_target,
     is_estimate,
+    -- The unit of an incremental rebuild: a unit's targets of one term.
+    congress_term || ':' || geography || ':' || unit_code as build_partition,
     now() as built_at
 from measured

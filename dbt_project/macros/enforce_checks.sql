@@ -37,14 +37,8 @@
 {#- The expressions of the model's enforced_check tests on its own table. -#}
 {% macro enforced_check_expressions() -%}
     {%- set expressions = [] -%}
-    {%- set own_table = this.schema ~ '.' ~ this.identifier -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'test' -%}
-        {%- set test = node.test_metadata or {} -%}
-        {%- if test.get('name') == 'enforced_check'
-            and node.attached_node == model.unique_id
-            and test.kwargs['enforced_by'] == own_table -%}
-            {%- do expressions.append(test.kwargs['expression']) -%}
-        {%- endif -%}
+    {%- for kwargs in own_table_tests('enforced_check') -%}
+        {%- do expressions.append(kwargs['expression']) -%}
     {%- endfor -%}
     {%- do return(expressions) -%}
 {%- endmacro %}

@@ -15,16 +15,26 @@
 {#- The columns the model's enforced_not_null tests list for its own table. -#}
 {% macro enforced_not_null_columns() -%}
     {%- set columns = [] -%}
+    {%- for kwargs in own_table_tests('enforced_not_null') -%}
+        {%- do columns.extend(kwargs['columns']) -%}
+    {%- endfor -%}
+    {%- do return(columns) -%}
+{%- endmacro %}
+
+{#- The arguments of the model's tests named `test_name` whose `enforced_by` is the
+    model's own table (enforced_not_null, enforced_check: what its post-hooks enforce). -#}
+{% macro own_table_tests(test_name) -%}
+    {%- set found = [] -%}
     {%- set own_table = this.schema ~ '.' ~ this.identifier -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'test' -%}
         {%- set test = node.test_metadata or {} -%}
-        {%- if test.get('name') == 'enforced_not_null'
+        {%- if test.get('name') == test_name
             and node.attached_node == model.unique_id
             and test.kwargs['enforced_by'] == own_table -%}
-            {%- do columns.extend(test.kwargs['columns']) -%}
+            {%- do found.append(test.kwargs) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do return(columns) -%}
+    {%- do return(found) -%}
 {%- endmacro %}
 
 {#- Those of `columns` that the model's table lets hold nulls. -#}

@@ -115,7 +115,9 @@
     this year when int_unit_lineage got rows since (the running term's commune targets
     map onto today's communes through this year's lineage, which a new calendar year or
     a registry rebuild writes; on other nights it is unchanged). -#}
-{% macro in_build_terms(since) -%}
+{% macro in_build_terms(since, running='resolve') -%}
+    {#- running: the result of running_terms_if_lineage_rebuilt(since), for a model that
+        needs it too (one query instead of two). -#}
     {%- if since is none -%}
         true
     {%- else -%}
@@ -130,7 +132,7 @@
         {%- endset -%}
         {%- set terms = run_query(terms_sql).columns[0].values() -%}
         (
-            {{ running_terms_if_lineage_rebuilt(since) }}
+            {{ running_terms_if_lineage_rebuilt(since) if running == 'resolve' else running }}
             {%- for year in build_years(since=since) %}
             or (term_start_year <= {{ year + 2 }} and term_end_year > {{ year - 2 }})
             {%- endfor %}

@@ -43,12 +43,15 @@
 }}
 
 {%- set since = build_since() %}
+{#- The running term when this year's lineage was written (`false` otherwise); on a full
+    build every target is built. -#}
+{%- set running = 'true' if since is none else running_terms_if_lineage_rebuilt(since) %}
 
 with
 
 targets as (
     select * from {{ ref('fct_term_targets') }}
-    where {{ in_build_terms(since) }}
+    where {{ in_build_terms(since, running=running) }}
 ),
 
 indicators as (
@@ -174,7 +177,7 @@ touched_units as (
 rebuilt_targets as (
     select * from all_targets
     where
-        {{ 'true' if since is none else running_terms_if_lineage_rebuilt(since) }}
+        {{ running }}
         or (geography, unit_code) in (
             select
                 touched_units.geography,

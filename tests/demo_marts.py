@@ -40,6 +40,8 @@ EXCLUDED_COLUMNS = {
     "mart_membership": ("build_partition",),
     "mart_ratings": ("build_partition",),
     "mart_village_branches": ("build_partition",),
+    # mart_targets' unit of incremental rebuild: term, geography and unit, all digested.
+    "mart_targets": ("build_partition",),
     # The run's id, when the finding was written and the file received: per run.
     # finding_id is an identity in insert order, which the intake's batches do not fix.
     "fct_validation_findings": ("finding_id", "run_id", "created_at", "received_at"),

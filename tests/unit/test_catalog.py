@@ -128,7 +128,7 @@ def test_a_column_added_to_forms_yaml_only_makes_its_files_stale(tmp_path):
     )
     assert "    probationary_end integer not null,\n    members_female integer,\n" in ddl
     stg = rendered["dbt_project/models/staging/stg_form_dv.sql"].render(None)
-    assert "cast(members_female as integer) as members_female\nfrom source" in stg
+    assert "as members_female\nfrom {{ source('raw', 'form_dv') }}" in stg
 
 
 # Run against a copy of the package whose forms.yaml has the new column: the parser,

@@ -1,11 +1,7 @@
 -- Form CT rows of every accepted file version (rename and type only).
 -- Written by `grassroots catalog sync` from src/grassroots/catalog/forms.yaml.
-with
-
-source as (
-    select * from {{ source('raw', 'form_ct') }}
-)
-
+-- Straight from the source, no CTE: a view with a WITH is never flattened into the query
+-- that reads it, and a join on file_id would then miss the raw table's key.
 select
     cast(file_id as bigint) as file_id,
     cast(row_number as integer) as source_row_number,
@@ -15,4 +11,4 @@ select
     cast(target_value as numeric) as target_value,
     cast(basis as text) as basis,
     cast(direction as text) as direction
-from source
+from {{ source('raw', 'form_ct') }}

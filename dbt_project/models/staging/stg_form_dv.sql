@@ -1,11 +1,7 @@
 -- Form DV rows of every accepted file version (rename and type only).
 -- Written by `grassroots catalog sync` from src/grassroots/catalog/forms.yaml.
-with
-
-source as (
-    select * from {{ source('raw', 'form_dv') }}
-)
-
+-- Straight from the source, no CTE: a view with a WITH is never flattened into the query
+-- that reads it, and a join on file_id would then miss the raw table's key.
 select
     cast(file_id as bigint) as file_id,
     cast(row_number as integer) as source_row_number,
@@ -21,4 +17,4 @@ select
     cast(removed as integer) as removed,
     cast(members_end as integer) as members_end,
     cast(probationary_end as integer) as probationary_end
-from source
+from {{ source('raw', 'form_dv') }}

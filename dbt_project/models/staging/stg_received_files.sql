@@ -1,11 +1,7 @@
 -- Every file received, one row per receipt (rename and type only; submitted text made
 -- safe to open in Excel by excel_safe).
-with
-
-source as (
-    select * from {{ source('landing', 'received_files') }}
-)
-
+-- Straight from the source, no CTE: a view with a WITH is never flattened into the query
+-- that reads it, and a join on file_id would then miss the table's key.
 select
     cast(file_id as bigint) as file_id,
     cast(sha256 as text) as sha256,
@@ -25,4 +21,4 @@ select
     cast(version as integer) as submission_version,
     cast(loaded_at as timestamptz) as current_from,
     cast(superseded_at as timestamptz) as current_to
-from source
+from {{ source('landing', 'received_files') }}

@@ -1,11 +1,7 @@
 -- Validation findings per file and row (rename and type only; submitted text made
 -- safe to open in Excel by excel_safe).
-with
-
-source as (
-    select * from {{ source('landing', 'validation_findings') }}
-)
-
+-- Straight from the source, no CTE: a view with a WITH is never flattened into the query
+-- that reads it, and a join on file_id would then miss the table's key.
 select
     cast(finding_id as bigint) as finding_id,
     cast(file_id as bigint) as file_id,
@@ -21,4 +17,4 @@ select
     {{ excel_safe("cast(message_en as text)") }} as message_en,
     cast(run_id as text) as run_id,
     cast(created_at as timestamptz) as created_at
-from source
+from {{ source('landing', 'validation_findings') }}

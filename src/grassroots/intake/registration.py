@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from itertools import zip_longest
 from pathlib import Path
 
 import psycopg
@@ -27,7 +28,11 @@ from grassroots.intake.accounting import IntakeSummary
 log = logging.getLogger(__name__)
 
 REGISTER_BATCH_SIZE = 1_000
-REGISTER_THREADS = 4
+# Reader threads, each taking every n-th file of a batch: one task per thread, not per
+# file. Creating files is bound by the filesystem's journal, which the deletions of
+# staged copies share: on 2 cores, 75,184 files registered in 17-21 s with 2 threads
+# against 25-27 s with 4 threads taking one file at a time.
+REGISTER_THREADS = 2
 
 
 def inbox_path(inbox: str | os.PathLike):
@@ -126,6 +131,21 @@ def _stage(path, archive: Path) -> tuple | None:
     return path, sha256, len(content), target
 
 
+def _stage_slice(paths_: list, archive: Path) -> list:
+    return [_stage(path, archive) for path in paths_]
+
+
+def _stage_batch(readers, chunk: list, archive: Path) -> list[tuple]:
+    """Stage a batch, every n-th file by reader thread n; the staged files in the
+    batch's order (the slices interleaved), without those that vanished."""
+    slices = [
+        readers.submit(_stage_slice, chunk[start::REGISTER_THREADS], archive)
+        for start in range(REGISTER_THREADS)
+    ]
+    rounds = zip_longest(*(future.result() for future in slices))
+    return [item for round_ in rounds for item in round_ if item is not None]
+
+
 def _remove_registered(paths_: list, staging: Path) -> None:
     """Delete what was registered: staged files (and the take folders they empty), or
     objects of an object-storage inbox. A local file that was not staged (a caller that
@@ -175,7 +195,7 @@ def register(
         ThreadPoolExecutor(1, thread_name_prefix="register-unlink") as remover,
     ):
         for chunk in _chunks(list(files), batch_size):
-            staged = [s for s in readers.map(_stage, chunk, [archive] * len(chunk)) if s]
+            staged = _stage_batch(readers, chunk, archive)
             chunk = [item[0] for item in staged]
             os.sync()  # one flush for the batch instead of an fsync per file
             failpoint("register_after_archive")

@@ -15,8 +15,9 @@ the demo's):
            warehouse and on the history's)
 
 Per scenario: register; plan the batches and run them as the DAG's mapped load_batch
-tasks run on LocalExecutor: each batch in a process of its own (imports and registry
-included), --parallel at once (default GRASSROOTS_INTAKE_PARALLEL, 2; 1: every batch in
+tasks run on LocalExecutor under `grassroots serve`: each batch in a process forked from
+one that has the tasks' libraries imported (grassroots.task_host), registry and
+connection its own, --parallel at once (default GRASSROOTS_INTAKE_PARALLEL, 2; 1: every batch in
 this process, intake.process_pending); read+parse, validate and load summed over the
 batches (they overlap), waiting for batches; intake = wall time from the plan to the
 last batch (read + validate + load, the issue's target: within 3x the floor); dbt
@@ -40,6 +41,7 @@ import argparse
 import csv
 import io
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -61,7 +63,7 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 import dbt_floor  # noqa: E402  (bench/dbt_floor.py, beside this script)
 import psycopg  # noqa: E402
 
-from grassroots import intake  # noqa: E402
+from grassroots import intake, task_host  # noqa: E402
 from grassroots.config import WAREHOUSE_DB, paths  # noqa: E402
 from grassroots.synthetic.national import generate, parse_years  # noqa: E402
 
@@ -178,36 +180,28 @@ def floor(files: list[Path], url: str) -> dict[str, float]:
 # --- scenarios --------------------------------------------------------------------------
 
 
-BATCH_TASK = """
-import json, os, sys
-from grassroots.pipeline import load_intake_batch
-print(json.dumps(load_intake_batch(os.environ["BENCH_DSN"], json.loads(sys.argv[1]), "bench")))
-"""
-
-
 def batches_side_by_side(conn, url: str, batch_size, parallel, timings) -> intake.IntakeSummary:
-    """The plan, then each batch in a process of its own (what a load_batch task is on
-    LocalExecutor: a process that imports the product and loads the registry), at most
-    `parallel` at once. timings gets the batches' stages summed, `wait` and `batches`."""
+    """The plan, then each batch in a process of its own, at most `parallel` at once: what
+    a load_batch task is on LocalExecutor, a process forked from the scheduler, which
+    `grassroots serve` starts with the tasks' libraries imported (grassroots.task_host;
+    main() imports them here the same way). Each batch still opens its connection and
+    loads the registry. timings gets the batches' stages summed, `wait` and `batches`."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from grassroots.pipeline import load_intake_batch
+
     batches = intake.plan_pending(conn, paths().quarantine, batch_size, parallel)
     timings["batches"] = len(batches)
     summary = intake.IntakeSummary()
-    waiting = list(batches)
-    running: list[subprocess.Popen] = []
-    while waiting or running:
-        while waiting and len(running) < intake.parallel_batches(parallel):
-            batch = json.dumps(waiting.pop(0).as_dict())
-            command = [sys.executable, "-c", BATCH_TASK, batch]
-            env = {**os.environ, "BENCH_DSN": url}  # not on the command line (ps)
-            running.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True))
-        with timed("wait"):
-            done = running.pop(0)
-            out, _ = done.communicate()
-        if done.returncode != 0:
-            raise RuntimeError(f"a batch failed (exit {done.returncode})")
-        result = json.loads(out.strip().splitlines()[-1])
-        _add(timings, result.pop("seconds"))
-        summary.add(intake.IntakeSummary(**result))
+    forked = multiprocessing.get_context("fork")
+    workers = intake.parallel_batches(parallel)
+    with ProcessPoolExecutor(workers, mp_context=forked, max_tasks_per_child=1) as pool:
+        running = [pool.submit(load_intake_batch, url, b.as_dict(), "bench") for b in batches]
+        for done in running:
+            with timed("wait"):
+                result = done.result()
+            _add(timings, result.pop("seconds"))
+            summary.add(intake.IntakeSummary(**result))
     return summary
 
 
@@ -485,13 +479,13 @@ def year_scenarios(args, results: list[dict]) -> None:
     )
 
 
-def write_results(args, results: list[dict], gx_import: float) -> None:
+def write_results(args, results: list[dict], libraries_import: float) -> None:
     out = BENCH_DIR / "results" / f"{args.stamp}.json"
     meta = {
         "scale": args.scale,
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
-        "gx_import_seconds": gx_import,
+        "task_libraries_import_seconds": libraries_import,
         "load_average_at_end": os.getloadavg(),
     }
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2), encoding="utf-8")
@@ -503,13 +497,13 @@ def main(argv: list[str] | None = None) -> int:
     args.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (BENCH_DIR / "results").mkdir(exist_ok=True)
     warehouse_url()  # warehouse + dbt manifest once
-    # Importing Great Expectations costs seconds once per process, whatever the number of
-    # files (the nightly task pays it once): measured here, reported apart from the stages.
+    # The tasks' libraries (Great Expectations, pandas, dbt...), imported once as the
+    # scheduler imports them before it forks the tasks (grassroots.task_host): measured
+    # here, reported apart from the stages.
     started = time.perf_counter()
-    import grassroots.validation.runner  # noqa: F401
-
-    gx_import = time.perf_counter() - started
-    print(f"Great Expectations import (once per process): {gx_import:.1f} s", flush=True)
+    task_host.preload()
+    imported = time.perf_counter() - started
+    print(f"task libraries imported (as grassroots.task_host): {imported:.1f} s", flush=True)
     results = []
 
     if args.night_only:
@@ -531,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(scenario(name, inbox, paths_url(), args, fresh=False, idle_dbt=True))
         results[-1]["warehouse_files_before"] = base_files
 
-    write_results(args, results, gx_import)
+    write_results(args, results, imported)
     return 0
 
 

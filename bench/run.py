@@ -21,10 +21,11 @@ connection its own, --parallel at once (default GRASSROOTS_INTAKE_PARALLEL, 2; 1
 this process, intake.process_pending); read+parse, validate and load summed over the
 batches (they overlap), waiting for batches; intake = wall time from the plan to the
 last batch (read + validate + load, the issue's target: within 3x the floor); dbt
-build; total. The FLOOR is measured on the same files
-in the same run: stdlib csv (python-calamine for the XLSX share) + one COPY per form into
-plain text tables.
-Generation is not timed, nor the one-off import of Great Expectations (printed apart).
+build; total. The FLOOR is measured on the same files in the same run: stdlib csv
+(python-calamine for the XLSX share) + one COPY per form into plain text tables; and
+registration's: each file written once as a new file and deleted once, with a sync after
+each (archive_floor).
+Generation is not timed, nor the one-off import of the tasks' libraries (printed apart).
 Results: bench/results/<timestamp>.json.
 
     .venv/bin/python bench/run.py                      # national: year (x3), history, night
@@ -177,6 +178,36 @@ def floor(files: list[Path], url: str) -> dict[str, float]:
     return {"read": read, "copy": copy_seconds, "total": read + copy_seconds, "rows": rows}
 
 
+def archive_floor(files: list[Path], scratch: Path) -> dict[str, float]:
+    """Registration's floor: what keeping one file per submission costs this filesystem.
+    Each file written once as a new file (in 256 folders, as the archive's hash
+    prefixes), one sync, then each copy deleted (as the staged file is) and one sync;
+    one thread, no hashing, no receipts. The bytes come from the page cache (floor()
+    has just read them)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    folders = [scratch / f"{prefix:02x}" for prefix in range(256)]
+    for folder in folders:
+        folder.mkdir(parents=True)
+    contents = [path.read_bytes() for path in files]
+    started = time.perf_counter()
+    copies = []
+    for index, content in enumerate(contents):
+        copy = folders[index % len(folders)] / str(index)
+        fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+        os.write(fd, content)
+        os.close(fd)
+        copies.append(copy)
+    os.sync()
+    written = time.perf_counter() - started
+    started = time.perf_counter()
+    for copy in copies:
+        os.unlink(copy)
+    os.sync()
+    deleted = time.perf_counter() - started
+    shutil.rmtree(scratch)
+    return {"write": written, "delete": deleted, "total": written + deleted, "files": len(files)}
+
+
 # --- scenarios --------------------------------------------------------------------------
 
 
@@ -314,6 +345,7 @@ def scenario(name, inbox, url, args, *, fresh: bool, idle_dbt: bool = False, ski
     files = sorted(p for p in inbox.iterdir() if p.is_file())
     # The floor reads the same files before the intake moves them out of the inbox.
     floor_result = floor(files, admin_url())
+    register_floor = archive_floor(files, paths().home / "bench-archive-floor")
     profile = BENCH_DIR / "results" / f"{args.stamp}-{name}.prof" if args.profile else None
     result = intake_run(
         inbox,
@@ -324,7 +356,9 @@ def scenario(name, inbox, url, args, *, fresh: bool, idle_dbt: bool = False, ski
         args.batch_size,
         idle_dbt=idle_dbt,
     )
-    result.update(name=name, fresh_warehouse=fresh, floor=floor_result)
+    result.update(
+        name=name, fresh_warehouse=fresh, floor=floor_result, register_floor=register_floor
+    )
     if fresh and result["dbt_exit"] is not None:
         # The build's floor, in the same run: its long table's rows written once.
         result["dbt_floor"] = dbt_floor.measure(admin_url())
@@ -332,12 +366,13 @@ def scenario(name, inbox, url, args, *, fresh: bool, idle_dbt: bool = False, ski
     # The issue's intake is read + validate + load: everything after registration.
     result["ratio_intake_to_floor"] = seconds["process"] / floor_result["total"]
     result["ratio_with_register_to_floor"] = seconds["intake"] / floor_result["total"]
+    result["ratio_register_to_floor"] = seconds["register"] / register_floor["total"]
     print_result(result)
     return result
 
 
 def print_result(result: dict) -> None:
-    s, f = result["seconds"], result["floor"]
+    s, f, r = result["seconds"], result["floor"], result["register_floor"]
     print(
         f"\n== {result['name']}: {result['files']} files, {f['rows']} rows, "
         f"{result['summary'].get('loaded')} loaded, {result['summary'].get('quarantined')}"
@@ -346,7 +381,12 @@ def print_result(result: dict) -> None:
     )
     print(f"  {'stage':<22}{'seconds':>9}   floor")
     rows = [
-        ("register", "register", ""),
+        (
+            "register",
+            "register",
+            f"write {r['write']:.1f} + delete {r['delete']:.1f}"
+            f"  (x{result['ratio_register_to_floor']:.1f})",
+        ),
         ("  read+parse (batches)", "parse", f"read {f['read']:.1f}"),
         ("  validate (batches)", "validate", ""),
         ("  CPU of read+validate", "cpu", ""),

@@ -53,6 +53,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -211,43 +212,27 @@ def archive_floor(files: list[Path], scratch: Path) -> dict[str, float]:
 # --- scenarios --------------------------------------------------------------------------
 
 
-def _batch_in_fork(url: str, batch: dict, results) -> None:
-    """A forked child: one load_batch task, its result sent back to the bench."""
-    from grassroots.pipeline import load_intake_batch
-
-    results.send(load_intake_batch(url, batch, "bench"))
-
-
 def batches_side_by_side(conn, url: str, batch_size, parallel, timings) -> intake.IntakeSummary:
     """The plan, then each batch in a process of its own, at most `parallel` at once: what
     a load_batch task is on LocalExecutor, a process forked from the scheduler, which
     `grassroots serve` starts with the tasks' libraries imported (grassroots.task_host;
     main() imports them here the same way). Each batch still opens its connection and
     loads the registry. timings gets the batches' stages summed, `wait` and `batches`."""
+    from grassroots.pipeline import load_intake_batch
+
     batches = intake.plan_pending(conn, paths().quarantine, batch_size, parallel)
     timings["batches"] = len(batches)
     summary = intake.IntakeSummary()
+    load = partial(load_intake_batch, url, run_id="bench")
     forked = multiprocessing.get_context("fork")
-    waiting = [batch.as_dict() for batch in batches]
-    running: list = []
-    while waiting or running:
-        while waiting and len(running) < intake.parallel_batches(parallel):
-            receiver, sender = forked.Pipe(duplex=False)
-            process = forked.Process(target=_batch_in_fork, args=(url, waiting.pop(0), sender))
-            process.start()
-            sender.close()
-            running.append((process, receiver))
-        process, receiver = running.pop(0)
-        with timed("wait"):
-            try:
-                result = receiver.recv()
-            except EOFError:
-                result = None
-            process.join()
-        if result is None or process.exitcode != 0:
-            raise RuntimeError(f"a batch failed (exit {process.exitcode})")
-        _add(timings, result.pop("seconds"))
-        summary.add(intake.IntakeSummary(**result))
+    # maxtasksperchild=1: a new forked process per batch, as LocalExecutor forks a task.
+    with forked.Pool(intake.parallel_batches(parallel), maxtasksperchild=1) as pool:
+        results = pool.imap(load, [batch.as_dict() for batch in batches])
+        for _ in batches:
+            with timed("wait"):
+                result = next(results)
+            _add(timings, result.pop("seconds"))
+            summary.add(intake.IntakeSummary(**result))
     return summary
 
 

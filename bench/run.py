@@ -17,8 +17,8 @@ the demo's):
 Per scenario: register; plan the batches and run them as the DAG's mapped load_batch
 tasks run on LocalExecutor under `grassroots serve`: each batch in a process forked from
 one that has the tasks' libraries imported (grassroots.task_host), registry and
-connection its own, --parallel at once (default GRASSROOTS_INTAKE_PARALLEL, 2; 1: every batch in
-this process, intake.process_pending); read+parse, validate and load summed over the
+connection its own, --parallel at once (default GRASSROOTS_INTAKE_PARALLEL, 2; 1: every
+batch in this process, intake.process_pending); read+parse, validate and load summed over the
 batches (they overlap), waiting for batches; intake = wall time from the plan to the
 last batch (read + validate + load, the issue's target: within 3x the floor); dbt
 build; total. The FLOOR is measured on the same files in the same run: stdlib csv

@@ -59,8 +59,6 @@ def _select_item(column: Column) -> str:
     return f"{cast} as {column.staging_name}"
 
 
-# PostgreSQL never flattens a view whose query has a WITH into the query that reads it:
-# a join on file_id could then not use the raw table's key (file_id, row_number).
 FLAT_VIEW_NOTE = _comment(
     "Straight from the source, no CTE: a view with a WITH is never flattened into the"
     " query that reads it, and a join on file_id would then miss the raw table's key."

@@ -202,14 +202,19 @@ class EmbeddedServer:
         # of spilling to disk. WAL room for a night's writes: with the default 1 GB a
         # national night checkpointed every 3-6 s (PostgreSQL warned 304 times in one bench
         # log), and after each checkpoint every page touched is logged whole again. A
-        # crash then replays up to 8 GB of WAL. A managed PostgreSQL is tuned by its
-        # operator.
+        # crash then replays up to 8 GB of WAL. wal_level minimal: nothing replicates
+        # or archives this server's WAL (the archive of files is what a rebuild starts
+        # from), and a table created and filled in one transaction, as a full dbt build
+        # writes each, is synced at commit instead of logged row by row: the history's
+        # fct_indicator_values (13.2M rows and its indexes) 98.7 s instead of 115.0 s.
+        # A managed PostgreSQL is tuned by its operator.
         options = (
             f"-p {port} -h 127.0.0.1 -k {sockets} "
             f"-c max_connections={MAX_CONNECTIONS} -c reserved_connections={RESERVED_CONNECTIONS} "
             "-c shared_buffers=1GB -c effective_cache_size=4GB "
             "-c work_mem=64MB -c maintenance_work_mem=512MB -c fsync=on "
-            "-c max_wal_size=8GB -c checkpoint_timeout=15min"
+            "-c max_wal_size=8GB -c checkpoint_timeout=15min "
+            "-c wal_level=minimal -c max_wal_senders=0"
         )
         self._run(
             [

@@ -289,13 +289,13 @@ continuity as (
     from with_previous
 ),
 
-{#- Per indicator: code, form (none: DV's and TC's, the forms that count members; a CB
-    row never holds members), applies, numerator, denominator, is a percent, counts
+{#- Per indicator: code, form (or forms: DV's and TC's count members; a CB row never
+    holds members, so its rows are spared those three), applies, numerator, denominator, is a percent, counts
     ratings, has a change, is an estimate. The expressions are templates over the row:
     {p} is `continuity.` for this year and, in the numerator and the
     denominator, `continuity.previous_` for the year before. -#}
 {%- set indicators = [
-    ('members_total', none, '{p}holds_members', '{p}members', none, false, false,
+    ('members_total', ('DV', 'TC'), '{p}holds_members', '{p}members', none, false, false,
         '{p}continues', '{p}is_estimate'),
     ('admissions', 'DV', 'true', '{p}dv_admitted', none, false, false,
         '{p}continues', '{p}is_estimate'),
@@ -327,9 +327,9 @@ continuity as (
         '{p}continues', '{p}is_estimate'),
     ('orgs_not_completed', 'TC', 'true', '{p}tc_not_completed', none, false, true,
         '{p}continues', '{p}is_estimate'),
-    ('member_net_change', none, '{p}grows', '{p}members - {p}members_before', none, false,
+    ('member_net_change', ('DV', 'TC'), '{p}grows', '{p}members - {p}members_before', none, false,
         false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
-    ('member_growth_pct', none, '{p}grows', '{p}members - {p}members_before',
+    ('member_growth_pct', ('DV', 'TC'), '{p}grows', '{p}members - {p}members_before',
         '{p}members_before', true, false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
 ] %}
 
@@ -376,7 +376,7 @@ indicator_rows as (
                 select *
                 from (
                     values
-                    {%- for i in indicators if i[1] in (form, none) %}
+                    {%- for i in indicators if form in ([i[1]] if i[1] is string else i[1]) %}
                         {%- set this = i[3].replace('{p}', 'continuity.') %}
                         {%- set before = i[3].replace('{p}', 'continuity.previous_') %}
                         {%- set this_of = (i[4] or 'null').replace('{p}', 'continuity.') %}

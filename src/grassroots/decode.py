@@ -143,13 +143,19 @@ def _all_header_keys() -> frozenset[str]:
     return frozenset(key for form in FORMS.values() for key in header_index(form))
 
 
+@lru_cache(maxsize=4096)
+def _is_known_header(cell: str) -> bool:
+    # Cached: every file of a form repeats the same header cells, and folding them
+    # (NFC, case fold) was most of the delimiter's cost.
+    return bool(cell.strip()) and fold(cell) in _all_header_keys()
+
+
 def _delimiter(text: str) -> str:
     """Comma, tab or semicolon: the one that splits the header line (the first of the top
     lines naming two known columns) into the most known headers -- a Vietnamese label
     may hold a comma, a number a decimal comma. With no recognizable header, the one
     the first lines show most."""
     sample = text[:8192]
-    known = _all_header_keys()
     for line in sample.splitlines()[:HEADER_SEARCH_ROWS]:
         scores = {}
         for delimiter in (",", "\t", ";"):
@@ -157,7 +163,7 @@ def _delimiter(text: str) -> str:
                 cells = next(csv.reader([line], delimiter=delimiter), [])
             except csv.Error:
                 continue
-            scores[delimiter] = sum(1 for c in cells if c.strip() and fold(c) in known)
+            scores[delimiter] = sum(map(_is_known_header, cells))
         best = max(scores, key=scores.__getitem__, default=",")
         if scores.get(best, 0) >= 2:
             return best

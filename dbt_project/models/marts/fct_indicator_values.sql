@@ -290,10 +290,10 @@ continuity as (
 ),
 
 {#- Per indicator: code, form (or forms: DV's and TC's count members; a CB row never
-    holds members, so its rows are spared those three), applies, numerator, denominator, is a percent, counts
-    ratings, has a change, is an estimate. The expressions are templates over the row:
-    {p} is `continuity.` for this year and, in the numerator and the
-    denominator, `continuity.previous_` for the year before. -#}
+    holds members, so its rows are spared those three), applies, numerator,
+    denominator, is a percent, counts ratings, has a change, is an estimate. The
+    expressions are templates over the row: {p} is `continuity.` for this year and, in
+    the numerator and the denominator, `continuity.previous_` for the year before. -#}
 {%- set indicators = [
     ('members_total', ('DV', 'TC'), '{p}holds_members', '{p}members', none, false, false,
         '{p}continues', '{p}is_estimate'),
@@ -327,10 +327,11 @@ continuity as (
         '{p}continues', '{p}is_estimate'),
     ('orgs_not_completed', 'TC', 'true', '{p}tc_not_completed', none, false, true,
         '{p}continues', '{p}is_estimate'),
-    ('member_net_change', ('DV', 'TC'), '{p}grows', '{p}members - {p}members_before', none, false,
-        false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
+    ('member_net_change', ('DV', 'TC'), '{p}grows', '{p}members - {p}members_before',
+        none, false, false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
     ('member_growth_pct', ('DV', 'TC'), '{p}grows', '{p}members - {p}members_before',
-        '{p}members_before', true, false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
+        '{p}members_before', true, false, '{p}grew',
+        '{p}is_estimate or {p}previous_is_estimate'),
 ] %}
 
 -- One row per indicator that applies to the row's form and level.

@@ -289,7 +289,7 @@ continuity as (
     from with_previous
 ),
 
-{#- Per indicator: code, form (or forms: DV's and TC's count members; a CB row never
+{#- Per indicator: code, forms (DV's and TC's count members; a CB row never
     holds members, so its rows are spared those three), applies, numerator,
     denominator, is a percent, counts ratings, has a change, is an estimate. The
     expressions are templates over the row: {p} is `continuity.` for this year and, in
@@ -297,35 +297,35 @@ continuity as (
 {%- set indicators = [
     ('members_total', ('DV', 'TC'), '{p}holds_members', '{p}members', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('admissions', 'DV', 'true', '{p}dv_admitted', none, false, false,
+    ('admissions', ('DV',), 'true', '{p}dv_admitted', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('admission_rate_pct', 'DV', 'true', '{p}dv_admitted', '{p}dv_members_start', true, false,
+    ('admission_rate_pct', ('DV',), 'true', '{p}dv_admitted', '{p}dv_members_start', true, false,
         '{p}continues', '{p}is_estimate'),
-    ('probationary_share_pct', 'DV', 'true', '{p}dv_probationary_end', '{p}dv_members_end',
+    ('probationary_share_pct', ('DV',), 'true', '{p}dv_probationary_end', '{p}dv_members_end',
         true, false, '{p}continues', '{p}is_estimate'),
-    ('members_per_population_pct', 'DV', 'true', '{p}dv_members_end', '{p}dv_population',
+    ('members_per_population_pct', ('DV',), 'true', '{p}dv_members_end', '{p}dv_population',
         true, false, '{p}continues', '{p}is_estimate'),
-    ('villages', 'CB', 'true', '{p}cb_villages', none, false, false,
+    ('villages', ('CB',), 'true', '{p}cb_villages', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('independent_branch_ratio_pct', 'CB', 'true', '{p}cb_independent', '{p}cb_villages',
+    ('independent_branch_ratio_pct', ('CB',), 'true', '{p}cb_independent', '{p}cb_villages',
         true, false, '{p}continues', '{p}is_estimate'),
-    ('joint_branch_villages', 'CB', 'true', '{p}cb_joint', none, false, false,
+    ('joint_branch_villages', ('CB',), 'true', '{p}cb_joint', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('villages_without_branch', 'CB', 'true', '{p}cb_without_branch', none, false, false,
+    ('villages_without_branch', ('CB',), 'true', '{p}cb_without_branch', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('villages_without_members', 'CB', 'true', '{p}cb_without_members', none, false, false,
+    ('villages_without_members', ('CB',), 'true', '{p}cb_without_members', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('branches_good_or_above_pct', 'CB', 'true', '{p}cb_good_or_above', '{p}cb_rated',
+    ('branches_good_or_above_pct', ('CB',), 'true', '{p}cb_good_or_above', '{p}cb_rated',
         true, true, '{p}continues', '{p}is_estimate'),
-    ('base_orgs', 'TC', 'true', '{p}tc_orgs', none, false, false,
+    ('base_orgs', ('TC',), 'true', '{p}tc_orgs', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('subordinate_units', 'TC', 'true', '{p}tc_subordinate_units', none, false, false,
+    ('subordinate_units', ('TC',), 'true', '{p}tc_subordinate_units', none, false, false,
         '{p}continues', '{p}is_estimate'),
-    ('orgs_good_or_above_pct', 'TC', 'true', '{p}tc_good_or_above', '{p}tc_rated',
+    ('orgs_good_or_above_pct', ('TC',), 'true', '{p}tc_good_or_above', '{p}tc_rated',
         true, true, '{p}continues', '{p}is_estimate'),
-    ('orgs_excellent_pct', 'TC', 'true', '{p}tc_excellent', '{p}tc_rated', true, true,
+    ('orgs_excellent_pct', ('TC',), 'true', '{p}tc_excellent', '{p}tc_rated', true, true,
         '{p}continues', '{p}is_estimate'),
-    ('orgs_not_completed', 'TC', 'true', '{p}tc_not_completed', none, false, true,
+    ('orgs_not_completed', ('TC',), 'true', '{p}tc_not_completed', none, false, true,
         '{p}continues', '{p}is_estimate'),
     ('member_net_change', ('DV', 'TC'), '{p}grows', '{p}members - {p}members_before',
         none, false, false, '{p}grew', '{p}is_estimate or {p}previous_is_estimate'),
@@ -377,7 +377,7 @@ indicator_rows as (
                 select *
                 from (
                     values
-                    {%- for i in indicators if form in ([i[1]] if i[1] is string else i[1]) %}
+                    {%- for i in indicators if form in i[1] %}
                         {%- set this = i[3].replace('{p}', 'continuity.') %}
                         {%- set before = i[3].replace('{p}', 'continuity.previous_') %}
                         {%- set this_of = (i[4] or 'null').replace('{p}', 'continuity.') %}

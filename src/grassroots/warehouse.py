@@ -202,12 +202,7 @@ class EmbeddedServer:
         # of spilling to disk. WAL room for a night's writes: with the default 1 GB a
         # national night checkpointed every 3-6 s (PostgreSQL warned 304 times in one bench
         # log), and after each checkpoint every page touched is logged whole again. A
-        # crash then replays up to 8 GB of WAL. wal_level minimal: nothing replicates
-        # or archives this server's WAL (what it holds is loaded from the archive of
-        # received files and the seeds), and a table created and filled in one
-        # transaction, as a full dbt build writes each, is synced at commit instead of
-        # logged row by row: the history's fct_indicator_values (13.2M rows and its
-        # indexes) 98.7 s instead of 115.0 s.
+        # crash then replays up to 8 GB of WAL. wal_level minimal: docs/decisions.md.
         # A managed PostgreSQL is tuned by its operator.
         options = (
             f"-p {port} -h 127.0.0.1 -k {sockets} "

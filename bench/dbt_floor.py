@@ -1,10 +1,11 @@
 """The floor of a dbt build: writing the rows of the tables it builds, nothing computed.
 
 Measured on the warehouse just built, in the same run as the build: every table of the
-schemas `intermediate` and `marts` (the year partitions of fct_indicator_values read
-through their parent) is streamed with COPY out of itself and into a logged scratch
-table of the same columns (so the same width), then the table's own indexes are built on
-the copy. The long table, marts.fct_indicator_values, is also copied once UNLOGGED. The
+schemas `intermediate` and `marts` (the year partitions of fct_indicator_values' two
+tables read through their parents) is streamed with COPY out of itself and into a logged
+scratch table of the same columns (so the same width), then the table's own indexes are
+built on the copy. The longest table, marts.fct_indicator_values_villages, is also copied
+once UNLOGGED. The
 tables are copied one after another on one connection: the least work PostgreSQL does
 to write what the build leaves behind. The build (dbt's run_results.json) is printed
 as a multiple of the sum, each big model as a multiple of its own table's floor. The
@@ -28,7 +29,7 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
-TABLE = "marts.fct_indicator_values"
+TABLE = "marts.fct_indicator_values_villages"
 # The schemas of the tables dbt builds (staging is views; the seeds are a few thousand
 # rows and are left out).
 BUILT_SCHEMAS = ("intermediate", "marts")

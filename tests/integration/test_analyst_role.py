@@ -60,7 +60,7 @@ def test_nothing_outside_marts_is_readable(analyst, table):
 @pytest.mark.parametrize(
     "statement",
     [
-        "insert into marts.fct_indicator_values (indicator_code) values ('x')",
+        "insert into marts.fct_indicator_values_rolled_up (indicator_code) values ('x')",
         "delete from marts.dim_year",
         "update marts.dim_indicator set name_en = 'x'",
         "create table marts.scratch (x int)",

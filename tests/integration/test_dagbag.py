@@ -7,6 +7,9 @@ from grassroots.config import DAGS_DIR
 
 pytestmark = pytest.mark.integration
 
+# A table of fct_indicator_values (the view itself has no tests, so no test task).
+ROLLED_UP = "fct_indicator_values_rolled_up"
+
 
 @pytest.fixture(scope="module")
 def dagbag(warehouse):
@@ -171,9 +174,9 @@ def test_watcher_mode_builds_once_with_a_sensor_per_model_and_its_tests(watcher_
     dbt.pop("dbt_build.dbt_producer_watcher_done")
     assert not [task_id for task_id in dbt if "detached" in task_id]
     models = {task_id.split(".")[1] for task_id in dbt}
-    assert "fct_indicator_values" in models and "int_registry_units" in models
-    assert "dbt_build.fct_indicator_values.run" in dbt
-    assert "dbt_build.fct_indicator_values.test" in dbt
+    assert ROLLED_UP in models and "int_registry_units" in models
+    assert f"dbt_build.{ROLLED_UP}.run" in dbt
+    assert f"dbt_build.{ROLLED_UP}.test" in dbt
     for task in dbt.values():
         assert task.deferrable, task.task_id
         assert task.producer_task_id == producer.task_id

@@ -33,13 +33,24 @@ INCREMENTAL = {
     "intermediate.int_dv_current": "report_year",
     "intermediate.int_tc_current": "report_year",
     "intermediate.int_indicator_components": "year",
-    "marts.fct_indicator_values": "year",
+    "marts.fct_indicator_values_villages": "year",
+    "marts.fct_indicator_values_rolled_up": "year",
     "marts.fct_indicator_lineage": "year",
 }
+# The two tables behind the view fct_indicator_values, built at once.
+FIV_TABLES = ("marts.fct_indicator_values_villages", "marts.fct_indicator_values_rolled_up")
+ROLLED_UP = "fct_indicator_values_rolled_up"
 
 
-# A data test of fct_indicator_values that reads its rows (others check the catalog).
-FIV_ROW_TEST = "relationships_fct_indicator_values_year__year__ref_dim_year_.sql"
+def _row_test(compiled_models: Path) -> Path:
+    """The compiled data test of fct_indicator_values_rolled_up that reads its rows (its
+    year's relationship to dim_year; the others check the catalog)."""
+    (test,) = [
+        path
+        for path in (compiled_models / "marts" / f"{ROLLED_UP}.yml").glob("relationships_*.sql")
+        if "dim_year" in path.read_text()
+    ]
+    return test
 
 
 def _build(warehouse, target: Path, *extra: str) -> dict:
@@ -108,11 +119,8 @@ def night(warehouse, tmp_path_factory):
 def test_full_build_has_the_three_years_and_built_at_indexes(night):
     conn, _ = night
     state = _built_at(conn)
-    assert {year for table, year in state if table == "marts.fct_indicator_values"} == {
-        2022,
-        2023,
-        2024,
-    }
+    for fiv_table in FIV_TABLES:
+        assert {year for table, year in state if table == fiv_table} == {2022, 2023, 2024}
     for table in INCREMENTAL:
         schema, name = table.split(".")
         indexed = conn.execute(
@@ -124,31 +132,50 @@ def test_full_build_has_the_three_years_and_built_at_indexes(night):
     # A full build wrote every row: analyzed, not vacuumed (nothing to reclaim); the
     # year partitions with it.
     maintenance = _maintenance(conn)
-    assert maintenance["marts.fct_indicator_values"] == (0, 1)
+    assert [maintenance[table] for table in FIV_TABLES] == [(0, 1), (0, 1)]
     partitions = {key: counts for key, counts in maintenance.items() if "@" in key}
-    assert len(partitions) > 20 and "marts.fct_indicator_values@2023" in partitions
+    assert len(partitions) > 40
+    assert {f"{table}@2023" for table in FIV_TABLES} <= partitions.keys()
     assert set(partitions.values()) == {(0, 1)}
 
 
-def test_indicator_values_are_partitioned_by_year_out_of_the_analysts_sight(night):
+@pytest.mark.parametrize("table", FIV_TABLES)
+def test_indicator_values_are_partitioned_by_year_out_of_the_analysts_sight(night, table):
     conn, _ = night
     kind, partitions = conn.execute(
         "select parent.relkind, array_agg(distinct child.relnamespace::regnamespace::text)"
         " from pg_inherits as link join pg_class as parent on parent.oid = link.inhparent"
         " join pg_class as child on child.oid = link.inhrelid"
-        " where parent.oid = 'marts.fct_indicator_values'::regclass group by 1"
+        " where parent.oid = %s::regclass group by 1",
+        (table,),
     ).fetchone()
     assert (kind, partitions) == ("p", ["marts_partitions"])
     # A year's rows sit in that year's partition: a night touches only its years.
-    located = conn.execute(
-        "select year, count(distinct tableoid) from marts.fct_indicator_values group by 1"
-    ).fetchall()
+    located = conn.execute(f"select year, count(distinct tableoid) from {table} group by 1")
     assert {year: tables for year, tables in located} == {2022: 1, 2023: 1, 2024: 1}
+
+
+def test_the_view_holds_each_row_of_its_two_tables_once(night):
+    conn, _ = night
+    counts = [
+        conn.execute(f"select count(*) from {relation}").fetchone()[0]
+        for relation in ("marts.fct_indicator_values", *FIV_TABLES)
+    ]
+    assert counts[0] == counts[1] + counts[2] and counts[1] > 0 and counts[2] > 0
+    # A question above the village reads only the rolled-up table: the village table's
+    # CHECK (unit_level = 'village') excludes it from the plan.
+    plan = "\n".join(
+        line
+        for (line,) in conn.execute(
+            "explain select * from marts.fct_indicator_values where unit_level = 'district'"
+        )
+    )
+    assert "fct_indicator_values_villages" not in plan and ROLLED_UP in plan
 
 
 def _maintenance(conn) -> dict[str, tuple[int, int]]:
     """Incremental table -> (manual vacuums, manual analyzes) since it was created; the
-    year partitions of fct_indicator_values as `marts.fct_indicator_values@<year>`."""
+    year partitions of the tables of fct_indicator_values as `<table>@<year>`."""
     counts = {
         f"{schema}.{name}": (vacuums, analyzes)
         for schema, name, vacuums, analyzes in conn.execute(
@@ -157,37 +184,42 @@ def _maintenance(conn) -> dict[str, tuple[int, int]]:
             (list(INCREMENTAL),),
         )
     }
-    for bound, vacuums, analyzes in conn.execute(
-        "select pg_get_expr(child.relpartbound, child.oid), stats.vacuum_count,"
-        " stats.analyze_count from pg_inherits as link"
+    for table, bound, vacuums, analyzes in conn.execute(
+        "select link.inhparent::regclass::text, pg_get_expr(child.relpartbound, child.oid),"
+        " stats.vacuum_count, stats.analyze_count from pg_inherits as link"
         " join pg_class as child on child.oid = link.inhrelid"
         " join pg_stat_user_tables as stats on stats.relid = child.oid"
-        " where link.inhparent = 'marts.fct_indicator_values'::regclass"
+        " where link.inhparent::regclass::text = any(%s)",
+        (list(FIV_TABLES),),
     ):
         year = bound.split("(")[1].split(")")[0] if "FROM" in bound else "default"
-        counts[f"marts.fct_indicator_values@{year}"] = (vacuums, analyzes)
+        counts[f"{table}@{year}"] = (vacuums, analyzes)
     return counts
 
 
-def test_indicator_key_is_a_unique_index_that_rejects_a_duplicate(night):
+@pytest.mark.parametrize("table", FIV_TABLES)
+def test_indicator_key_is_a_unique_index_that_rejects_a_duplicate(night, table):
     conn, _ = night
     (indexdef,) = conn.execute(
-        "select indexdef from pg_indexes where schemaname = 'marts'"
-        " and tablename = 'fct_indicator_values' and indexdef like 'CREATE UNIQUE%'"
+        "select indexdef from pg_indexes where schemaname || '.' || tablename = %s"
+        " and indexdef like 'CREATE UNIQUE%%'",
+        (table,),
     ).fetchone()
     assert indexdef.endswith("(unit_code, indicator_code, geography, unit_level, year)")
-    # The rows above the commune have their own index (one indicator for every district).
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(f"insert into {table} select * from {table} limit 1")
+
+
+def test_the_rows_above_the_commune_have_their_own_index(night):
+    # One indicator for every district: a partial index of the rolled-up table.
+    conn, _ = night
     (partial,) = conn.execute(
         "select indexdef from pg_indexes where schemaname = 'marts'"
-        " and tablename = 'fct_indicator_values' and indexdef like '%% WHERE %%'"
+        " and tablename = %s and indexdef like '%% WHERE %%'",
+        (ROLLED_UP,),
     ).fetchone()
     assert "(indicator_code, unit_level, geography, unit_code, year)" in partial
     assert "district" in partial
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        conn.execute(
-            "insert into marts.fct_indicator_values"
-            " select * from marts.fct_indicator_values limit 1"
-        )
 
 
 def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
@@ -204,7 +236,7 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
         for r in results["results"]
         if r["unique_id"].startswith("model.")
     }
-    assert rows["fct_indicator_values"] == 0
+    assert rows["fct_indicator_values_villages"] == rows[ROLLED_UP] == 0
     assert rows["int_cb_current"] == 0
     assert rows["fct_submission_versions"] == 0
     # No registry row changed is_current since the last build, no unit was sent.
@@ -222,8 +254,7 @@ def test_idle_night_rebuilds_nothing_and_tests_no_rows(warehouse, night):
     # Data tests of the incremental models read only this run's rows (built_at index);
     # the views over them only the years built in this run (none: `where false`).
     tests = target / "compiled" / "grassroots" / "models"
-    fiv_test = tests / "marts/fct_indicator_values.yml" / FIV_ROW_TEST
-    assert "built_at >= cast(" in fiv_test.read_text()
+    assert "built_at >= cast(" in _row_test(tests).read_text()
     # The wide marts pivot only the long rows written since their own last build: none.
     assert rows["mart_membership"] == rows["mart_ratings"] == rows["mart_village_branches"] == 0
     assert "and built_at > cast(" in _compiled(target, "mart_membership")
@@ -446,17 +477,16 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
     # upper levels; the communes that sent nothing keep their rows, see the last test).
     rebuilt = {key for key in after if after[key][1] > before[key][2]}
     touched = {key for key in after if after[key][2] > before[key][2]}
-    assert {key for key in rebuilt | kept if key[0] != "marts.fct_indicator_values"} == {
-        key for key in after if key[0] != "marts.fct_indicator_values"
+    assert {key for key in rebuilt | kept if key[0] not in FIV_TABLES} == {
+        key for key in after if key[0] not in FIV_TABLES
     }
-    assert rebuilt == {
-        (table, 2023) for table in INCREMENTAL if table != "marts.fct_indicator_values"
+    # (The village table holds only villages that reported: each rewritten year whole.)
+    assert {key for key in rebuilt if key[0] not in FIV_TABLES} == {
+        (table, 2023) for table in INCREMENTAL if table not in FIV_TABLES
     }
-    assert {year for table, year in touched if table == "marts.fct_indicator_values"} == {
-        2023,
-        2024,
-    }
-    assert ("marts.fct_indicator_values", 2022) in kept
+    for fiv_table in FIV_TABLES:
+        assert {year for table, year in touched if table == fiv_table} == {2023, 2024}
+        assert (fiv_table, 2022) in kept
     # Rows were replaced: every table analyzed once more, the marts by vacuum (analyze);
     # of fct_indicator_values only the partitions of the years rewritten, not its parent.
     after_maintenance = _maintenance(conn)
@@ -474,8 +504,9 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
     assert "year in (2021, 2022, 2023, 2024, 2025)" in compiled
     # Its delete named the years of the rows it replaced (each key starts with its year),
     # so it read those partitions only.
-    executed = target / "run" / "grassroots" / "models" / "marts" / "fct_indicator_values.sql"
-    assert "DBT_INTERNAL_DEST.year in (2023, 2024)" in executed.read_text()
+    for fiv_table in FIV_TABLES:
+        executed = target / "run" / "grassroots" / "models" / "marts" / f"{fiv_table[6:]}.sql"
+        assert "DBT_INTERNAL_DEST.year in (2023, 2024)" in executed.read_text()
     # Same content as before: the incremental rebuild equals what the full build made.
     values_after = conn.execute(
         "select indicator_code, geography, unit_level, unit_code, year, value,"
@@ -485,7 +516,7 @@ def test_one_year_night_rebuilds_that_year_and_keeps_the_others(warehouse, night
     # The wide marts replaced the rows of the partitions rewritten: 2023 and 2024.
     rewritten_years = conn.execute(
         "select array_agg(distinct year order by year) from marts.mart_membership"
-        " where built_at > (select max(built_at) from marts.fct_indicator_values)"
+        " where built_at > (select max(built_at) from marts.fct_indicator_values_rolled_up)"
     ).fetchone()[0]
     assert rewritten_years == [2023, 2024]
 
@@ -579,11 +610,10 @@ def test_targets_rebuild_the_units_a_night_touches_and_equal_a_full_build(wareho
 def test_full_tests_var_tests_whole_relations(warehouse, night):
     _, tmp = night
     target = tmp / "full_tests"
-    command = ["dbt", "test", "--select", "fct_indicator_values", "--exclude", "test_type:unit"]
+    command = ["dbt", "test", "--select", ROLLED_UP, "--exclude", "test_type:unit"]
     command += ["--target-path", str(target), "--log-path", str(target / "logs")]
     assert run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR) == 0
-    compiled = target / "compiled" / "grassroots" / "models" / "marts" / "fct_indicator_values.yml"
-    fiv_test = (compiled / FIV_ROW_TEST).read_text()
+    fiv_test = _row_test(target / "compiled" / "grassroots" / "models").read_text()
     assert "built_at" not in fiv_test
     assert "dbt_subquery" not in fiv_test
 
@@ -598,7 +628,7 @@ def test_built_since_slices_the_tests_of_a_dag_run(warehouse, night, given_in):
     since = conn.execute("select max(built_at) from intermediate.int_cb_current").fetchone()[0]
     target = tmp / f"built_since_{given_in}"
     env = runtime_env(warehouse)
-    command = ["dbt", "test", "--select", "fct_village_branches", "fct_indicator_values"]
+    command = ["dbt", "test", "--select", "fct_village_branches", ROLLED_UP]
     command += ["--exclude", "test_type:unit"]
     if given_in == "vars":
         command += ["--vars", json.dumps({"built_since": str(since)})]
@@ -609,7 +639,7 @@ def test_built_since_slices_the_tests_of_a_dag_run(warehouse, night, given_in):
     compiled = target / "compiled" / "grassroots" / "models" / "marts"
     view_test = next(compiled.glob("fct_village_branches.yml/unique_combination_*.sql"))
     assert "report_year in (2023)" in view_test.read_text()
-    table_test = compiled / "fct_indicator_values.yml" / FIV_ROW_TEST
+    table_test = _row_test(compiled.parent)
     assert f"built_at >= cast('{since}' as timestamptz)" in table_test.read_text()
 
 
@@ -672,7 +702,8 @@ def test_a_resent_commune_rewrites_its_partitions_and_equals_a_full_build(wareho
     assert after[(*growth, 2024)][1] != before[(*growth, 2024)][1]
     # The incremental result is what a full rebuild makes of the same submissions.
     incremental = {key: row[:-1] for key, row in after.items()}
-    _build(warehouse, tmp / "resend_full", "--select", "fct_indicator_values", "--full-refresh")
+    full = ("--select", "fct_indicator_values_villages", ROLLED_UP, "fct_indicator_values")
+    _build(warehouse, tmp / "resend_full", *full, "--full-refresh")
     assert {key: row[:-1] for key, row in _indicator_rows(conn).items()} == incremental
 
 
@@ -867,20 +898,20 @@ def test_declared_not_null_columns_are_constraints_and_their_test_can_fail(wareh
 
 
 def test_declared_rules_are_check_constraints_and_their_test_can_fail(warehouse, night):
-    # fct_indicator_values' enforced_check rules are CHECK constraints of its table (the
-    # marts' post-hook): PostgreSQL rejects a row that breaks one; the test reads the
-    # catalog and fails when the constraint is gone. (After the not-null test, for the
-    # same reason: its `dbt run` is a recorded build.)
+    # The enforced_check rules of fct_indicator_values' tables are CHECK constraints of
+    # each table (the marts' post-hook): PostgreSQL rejects a row that breaks one; the
+    # test reads the catalog and fails when the constraint is gone. (After the not-null
+    # test, for the same reason: its `dbt run` is a recorded build.)
     conn, tmp = night
     with pytest.raises(psycopg.errors.CheckViolation):
         conn.execute(
-            "update marts.fct_indicator_values set units_reported = units_expected + 1"
-            " where ctid = (select ctid from marts.fct_indicator_values"
+            f"update marts.{ROLLED_UP} set units_reported = units_expected + 1"
+            f" where ctid = (select ctid from marts.{ROLLED_UP}"
             " where unit_level = 'commune' limit 1)"
         )
     (name,) = conn.execute(
         "select conname from pg_constraint"
-        " where conrelid = 'marts.fct_indicator_values'::regclass and contype = 'c'"
+        f" where conrelid = 'marts.{ROLLED_UP}'::regclass and contype = 'c'"
         " and pg_get_constraintdef(oid) like '%units_reported <= units_expected%'"
     ).fetchone()
 
@@ -888,11 +919,11 @@ def test_declared_rules_are_check_constraints_and_their_test_can_fail(warehouse,
         command = [*command, "--target-path", str(tmp / label), "--log-path", str(tmp / label)]
         return run_tool(command, runtime_env(warehouse), cwd=DBT_PROJECT_DIR)
 
-    test = ("dbt", "test", "--select", "fct_indicator_values,test_name:enforced_check")
-    conn.execute(f"alter table marts.fct_indicator_values drop constraint {name}")
+    test = ("dbt", "test", "--select", f"{ROLLED_UP},test_name:enforced_check")
+    conn.execute(f"alter table marts.{ROLLED_UP} drop constraint {name}")
     try:
         assert checked("unchecked", *test) != 0
     finally:
         # The post-hook of the next build of the model adds it again.
-        assert checked("rechecked", "dbt", "run", "--select", "fct_indicator_values") == 0
+        assert checked("rechecked", "dbt", "run", "--select", ROLLED_UP) == 0
     assert checked("checked", *test) == 0

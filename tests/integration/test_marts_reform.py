@@ -79,6 +79,7 @@ def marts(warehouse, tmp_path_factory):
     # A full refresh: the intake tables were emptied, so incremental state is stale.
     command = ["dbt", "build", "--full-refresh", "--select", "+mart_targets+"]
     command += ["+fct_indicator_lineage", "+mart_membership", "+mart_village_branches"]
+    command += ["+fct_indicator_values"]
     command += ["--exclude", "fct_submission_completeness", "fct_validation_findings"]
     command += ["--indirect-selection", "cautious"]
     command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]

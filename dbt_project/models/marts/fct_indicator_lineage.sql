@@ -6,6 +6,11 @@
 -- fct_submission_versions. member_net_change, member_growth_pct and the changes against
 -- earlier years also use the earlier year's rows. Village values trace through
 -- fct_village_branches directly. Incremental by reporting year.
+-- Built after fct_indicator_values_rolled_up, which it does not read: dbt starts the
+-- models that are ready by depth, then by name, and this one (14 s of the national
+-- history) would otherwise hold a thread while the two tables of fct_indicator_values,
+-- the build's longest path, wait for it (dbt has no setting for the order).
+-- depends_on: {{ ref('fct_indicator_values_rolled_up') }}
 {{
     config(
         materialized='incremental',

@@ -18,4 +18,5 @@
             "max(units_expected) filter (where indicator_code = 'branches_good_or_above_pct')",
         'rating_scale_mapped': 'bool_or(rating_scale_mapped)',
     },
+    sources=['fct_indicator_values_villages', 'fct_indicator_values_rolled_up'],
 ) }}

@@ -148,15 +148,15 @@ all_targets as (
 -- full build every target is built).
 touched_units as (
     -- fct_indicator_values rewrites whole partitions: a changed commune (as reported and
-    -- its current commune), and every district, province and the nation of a year.
+    -- its current commune), and every district, province and the nation of a year. No
+    -- target is set for a village: the rows above it (fct_indicator_values_rolled_up).
     select distinct
         values_.geography,
         values_.unit_code
-    from {{ ref('fct_indicator_values') }} as values_
+    from {{ ref('fct_indicator_values_rolled_up') }} as values_
     where
         {{ 'false' if since is none
             else "values_.built_at > cast('" ~ since ~ "' as timestamptz)" }}
-        and values_.unit_level <> 'village'
     union
     select
         'as_reported' as geography,
@@ -233,7 +233,7 @@ measured as (
                 )
             ) as years_met,
             bool_or(values_.is_estimate) as is_estimate
-        from {{ ref('fct_indicator_values') }} as values_
+        from {{ ref('fct_indicator_values_rolled_up') }} as values_
         where
             values_.geography = rebuilt_targets.geography
             and values_.unit_level = rebuilt_targets.unit_level

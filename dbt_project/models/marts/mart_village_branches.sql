@@ -12,4 +12,5 @@
         'communes_reported': "max(units_reported) filter (where indicator_code = 'villages')",
         'communes_expected': "max(units_expected) filter (where indicator_code = 'villages')",
     },
+    sources=['fct_indicator_values_villages', 'fct_indicator_values_rolled_up'],
 ) }}
